@@ -1,0 +1,722 @@
+//! Configuration values and how they are resolved: builder, then environment, then default.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::env::{self, Env, Signal};
+use crate::Error;
+
+/// The OTLP transport.
+///
+/// Chosen by [`TelemetryBuilder::with_protocol`](crate::TelemetryBuilder::with_protocol),
+/// else `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}PROTOCOL`, else `http/protobuf` (the
+/// specification's default; it is also the faster transport, see docs/performance.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// OTLP over gRPC (`grpc`), default port 4317.
+    Grpc,
+    /// OTLP over HTTP with protobuf bodies (`http/protobuf`), default port 4318.
+    HttpProtobuf,
+}
+
+impl Protocol {
+    fn parse(var: &str, value: &str) -> Result<Self, Error> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "grpc" => Ok(Protocol::Grpc),
+            "http/protobuf" => Ok(Protocol::HttpProtobuf),
+            _ => Err(invalid(
+                var,
+                value,
+                "expected `grpc` or `http/protobuf` (`http/json` is not supported)",
+            )),
+        }
+    }
+
+    fn default_endpoint(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "http://localhost:4317",
+            Protocol::HttpProtobuf => "http://localhost:4318",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Grpc => "grpc",
+            Protocol::HttpProtobuf => "http/protobuf",
+        })
+    }
+}
+
+/// Where a signal's data goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExporterKind {
+    /// An OTLP collector.
+    Otlp,
+    /// Human-readable output on stderr (a tree per trace).
+    Console,
+    /// Nowhere: the signal is off.
+    None,
+}
+
+impl ExporterKind {
+    fn parse(var: &str, value: &str) -> Result<Self, Error> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "otlp" => Ok(ExporterKind::Otlp),
+            "console" => Ok(ExporterKind::Console),
+            "none" => Ok(ExporterKind::None),
+            _ => Err(invalid(var, value, "expected `otlp`, `console` or `none`")),
+        }
+    }
+}
+
+impl fmt::Display for ExporterKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ExporterKind::Otlp => "otlp",
+            ExporterKind::Console => "console",
+            ExporterKind::None => "none",
+        })
+    }
+}
+
+/// Which traces are recorded and exported.
+///
+/// Set by [`TelemetryBuilder::with_sampler`](crate::TelemetryBuilder::with_sampler), else
+/// `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`, else `parentbased_always_on`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Sampler {
+    /// Record every trace.
+    AlwaysOn,
+    /// Record no trace.
+    AlwaysOff,
+    /// Record this fraction (0.0 ..= 1.0) of traces, chosen by trace id.
+    TraceIdRatio(f64),
+    /// Follow the parent's decision; use the inner sampler for root spans.
+    ParentBased(Box<Sampler>),
+}
+
+impl Sampler {
+    fn from_env(e: &dyn Env) -> Result<Option<Self>, Error> {
+        let Some(name) = e.var(env::OTEL_TRACES_SAMPLER) else {
+            return Ok(None);
+        };
+        let ratio = || -> Result<f64, Error> {
+            match e.var(env::OTEL_TRACES_SAMPLER_ARG) {
+                None => Ok(1.0),
+                Some(arg) => parse_ratio(env::OTEL_TRACES_SAMPLER_ARG, &arg),
+            }
+        };
+        let sampler = match name.trim().to_ascii_lowercase().as_str() {
+            "always_on" => Sampler::AlwaysOn,
+            "always_off" => Sampler::AlwaysOff,
+            "traceidratio" => Sampler::TraceIdRatio(ratio()?),
+            "parentbased_always_on" => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+            "parentbased_always_off" => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+            "parentbased_traceidratio" => {
+                Sampler::ParentBased(Box::new(Sampler::TraceIdRatio(ratio()?)))
+            }
+            _ => {
+                return Err(invalid(
+                    env::OTEL_TRACES_SAMPLER,
+                    &name,
+                    "expected always_on, always_off, traceidratio, parentbased_always_on, \
+                     parentbased_always_off or parentbased_traceidratio",
+                ))
+            }
+        };
+        Ok(Some(sampler))
+    }
+
+    fn validate(&self, origin: &str) -> Result<(), Error> {
+        match self {
+            Sampler::TraceIdRatio(r) if !(0.0..=1.0).contains(r) => Err(invalid(
+                origin,
+                &r.to_string(),
+                "the ratio must be between 0.0 and 1.0",
+            )),
+            Sampler::ParentBased(inner) => inner.validate(origin),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn to_sdk(&self) -> opentelemetry_sdk::trace::Sampler {
+        use opentelemetry_sdk::trace::Sampler as S;
+        match self {
+            Sampler::AlwaysOn => S::AlwaysOn,
+            Sampler::AlwaysOff => S::AlwaysOff,
+            Sampler::TraceIdRatio(r) => S::TraceIdRatioBased(*r),
+            Sampler::ParentBased(inner) => S::ParentBased(Box::new(inner.to_sdk())),
+        }
+    }
+}
+
+impl fmt::Display for Sampler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Sampler::AlwaysOn => f.write_str("always_on"),
+            Sampler::AlwaysOff => f.write_str("always_off"),
+            Sampler::TraceIdRatio(r) => write!(f, "traceidratio({r})"),
+            Sampler::ParentBased(inner) => write!(f, "parentbased_{inner}"),
+        }
+    }
+}
+
+/// The format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LogFormat {
+    /// Human-readable text lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    fn parse(var: &str, value: &str) -> Result<Self, Error> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(invalid(var, value, "expected `text` or `json`")),
+        }
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        })
+    }
+}
+
+/// A context propagator installed as the global text-map propagator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Propagator {
+    /// W3C `traceparent` / `tracestate`.
+    TraceContext,
+    /// W3C `baggage`.
+    Baggage,
+}
+
+impl Propagator {
+    fn parse_list(value: &str) -> Result<Vec<Self>, Error> {
+        let mut list = Vec::new();
+        for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let p = match item.to_ascii_lowercase().as_str() {
+                "tracecontext" => Propagator::TraceContext,
+                "baggage" => Propagator::Baggage,
+                "none" => return Ok(Vec::new()),
+                _ => {
+                    return Err(invalid(
+                        env::OTEL_PROPAGATORS,
+                        value,
+                        &format!(
+                            "`{item}` is not supported; expected tracecontext, baggage or none"
+                        ),
+                    ))
+                }
+            };
+            if !list.contains(&p) {
+                list.push(p);
+            }
+        }
+        Ok(list)
+    }
+}
+
+impl fmt::Display for Propagator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Propagator::TraceContext => "tracecontext",
+            Propagator::Baggage => "baggage",
+        })
+    }
+}
+
+/// Where a resolved setting came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source {
+    /// A `TelemetryBuilder::with_*` call.
+    Builder,
+    /// The named environment variable.
+    Env(&'static str),
+    /// selvedge's (or the OTel specification's) default.
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Builder => f.write_str("builder"),
+            Source::Env(var) => write!(f, "env {var}"),
+            Source::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// What the builder was told; every field is optional so the environment and
+/// the defaults can fill the gaps.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settings {
+    pub service_name: Option<String>,
+    pub service_version: Option<String>,
+    pub deployment_environment: Option<String>,
+    pub resource_attributes: Vec<(String, String)>,
+    pub endpoint: Option<String>,
+    pub protocol: Option<Protocol>,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+    pub sampler: Option<Sampler>,
+    pub traces_exporter: Option<ExporterKind>,
+    pub metrics_exporter: Option<ExporterKind>,
+    pub propagators: Option<Vec<Propagator>>,
+    pub log_filter: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub max_queue_size: Option<usize>,
+    pub metrics_interval: Option<Duration>,
+    pub shutdown_timeout: Option<Duration>,
+    pub disabled: Option<bool>,
+}
+
+/// One signal's resolved export settings.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SignalConfig {
+    pub exporter: ExporterKind,
+    pub exporter_source: Source,
+    /// The full URL the exporter is given (for HTTP, including `/v1/<signal>`).
+    pub endpoint: String,
+    pub endpoint_source: Source,
+    pub protocol: Protocol,
+    pub protocol_source: Source,
+    pub timeout: Duration,
+    /// Header names (builder and environment); values are kept out of here on purpose.
+    pub header_names: Vec<String>,
+}
+
+/// Everything resolved, ready to build the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Config {
+    pub disabled: bool,
+    pub traces: SignalConfig,
+    pub metrics: SignalConfig,
+    pub sampler: Sampler,
+    pub propagators: Vec<Propagator>,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub max_queue_size: usize,
+    pub metrics_interval: Duration,
+    pub shutdown_timeout: Duration,
+    /// Settings that were ignored, as the OTel specification asks, with why.
+    pub warnings: Vec<String>,
+}
+
+/// The export timeout when nothing sets one (the OTel specification's default).
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Span queue capacity, as the SDK's batch processor defaults to.
+pub(crate) const DEFAULT_MAX_QUEUE_SIZE: usize = 2048;
+/// How long a guard waits for flush and shutdown before giving up.
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often metrics are pushed (the OTel specification's default).
+pub(crate) const DEFAULT_METRICS_INTERVAL: Duration = Duration::from_secs(60);
+/// The log filter when neither the builder nor `RUST_LOG` sets one.
+pub(crate) const DEFAULT_LOG_FILTER: &str = "info";
+
+impl Config {
+    pub(crate) fn resolve(s: &Settings, e: &dyn Env) -> Result<Config, Error> {
+        let mut warnings = Vec::new();
+
+        let disabled = match s.disabled {
+            Some(d) => d,
+            None => match e.var(env::OTEL_SDK_DISABLED) {
+                None => false,
+                Some(v) if v.trim().eq_ignore_ascii_case("true") => true,
+                Some(v) if v.trim().eq_ignore_ascii_case("false") => false,
+                Some(v) => {
+                    // The spec: only "true" is true; anything else is false, with a warning.
+                    warnings.push(format!(
+                        "ignored {}={v:?}: expected `true` or `false`; telemetry stays enabled",
+                        env::OTEL_SDK_DISABLED
+                    ));
+                    false
+                }
+            },
+        };
+
+        let traces = resolve_signal(s, e, Signal::Traces, disabled)?;
+        let metrics = resolve_signal(s, e, Signal::Metrics, disabled)?;
+
+        let sampler = match &s.sampler {
+            Some(sampler) => {
+                sampler.validate("TelemetryBuilder::with_sampler")?;
+                sampler.clone()
+            }
+            None => match Sampler::from_env(e)? {
+                Some(sampler) => sampler,
+                None => {
+                    if let Some(arg) = e.var(env::OTEL_TRACES_SAMPLER_ARG) {
+                        warnings.push(format!(
+                            "ignored {}={arg:?}: {} is not set",
+                            env::OTEL_TRACES_SAMPLER_ARG,
+                            env::OTEL_TRACES_SAMPLER
+                        ));
+                    }
+                    Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
+                }
+            },
+        };
+
+        let propagators = match &s.propagators {
+            Some(p) => p.clone(),
+            None => match e.var(env::OTEL_PROPAGATORS) {
+                Some(v) => Propagator::parse_list(&v)?,
+                None => vec![Propagator::TraceContext, Propagator::Baggage],
+            },
+        };
+
+        let (log_filter, filter_origin) = match &s.log_filter {
+            Some(f) => (f.clone(), "TelemetryBuilder::with_log_filter"),
+            None => match e.var(env::RUST_LOG) {
+                Some(f) => (f, env::RUST_LOG),
+                None => (DEFAULT_LOG_FILTER.to_string(), "default"),
+            },
+        };
+        if let Err(err) = tracing_subscriber::EnvFilter::builder().parse(&log_filter) {
+            return Err(invalid(filter_origin, &log_filter, &err.to_string()));
+        }
+
+        let log_format = match s.log_format {
+            Some(f) => f,
+            None => match e.var(env::SELVEDGE_LOG_FORMAT) {
+                Some(v) => LogFormat::parse(env::SELVEDGE_LOG_FORMAT, &v)?,
+                None => LogFormat::Text,
+            },
+        };
+
+        let max_queue_size = match s.max_queue_size {
+            Some(0) => {
+                return Err(invalid(
+                    "TelemetryBuilder::with_max_queue_size",
+                    "0",
+                    "the queue must hold at least one span",
+                ))
+            }
+            Some(n) => n,
+            None => match e.var(env::OTEL_BSP_MAX_QUEUE_SIZE) {
+                Some(v) => match v.trim().parse::<usize>() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        return Err(invalid(
+                            env::OTEL_BSP_MAX_QUEUE_SIZE,
+                            &v,
+                            "expected a positive integer",
+                        ))
+                    }
+                },
+                None => DEFAULT_MAX_QUEUE_SIZE,
+            },
+        };
+
+        Ok(Config {
+            disabled,
+            traces,
+            metrics,
+            sampler,
+            propagators,
+            log_filter,
+            log_format,
+            max_queue_size,
+            metrics_interval: s.metrics_interval.unwrap_or(DEFAULT_METRICS_INTERVAL),
+            shutdown_timeout: s.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
+            warnings,
+        })
+    }
+
+    /// Human-readable differences, for the warning a second, different install gives.
+    pub(crate) fn differences(&self, other: &Config) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cmp = |what: &str, a: String, b: String| {
+            if a != b {
+                out.push(format!("{what}: running {a}, requested {b}"));
+            }
+        };
+        cmp(
+            "disabled",
+            self.disabled.to_string(),
+            other.disabled.to_string(),
+        );
+        for (name, a, b) in [
+            ("traces", &self.traces, &other.traces),
+            ("metrics", &self.metrics, &other.metrics),
+        ] {
+            cmp(
+                &format!("{name} exporter"),
+                a.exporter.to_string(),
+                b.exporter.to_string(),
+            );
+            cmp(
+                &format!("{name} endpoint"),
+                redact_url(&a.endpoint),
+                redact_url(&b.endpoint),
+            );
+            cmp(
+                &format!("{name} protocol"),
+                a.protocol.to_string(),
+                b.protocol.to_string(),
+            );
+            cmp(
+                &format!("{name} timeout"),
+                format!("{:?}", a.timeout),
+                format!("{:?}", b.timeout),
+            );
+            cmp(
+                &format!("{name} headers"),
+                a.header_names.join(","),
+                b.header_names.join(","),
+            );
+        }
+        cmp(
+            "sampler",
+            self.sampler.to_string(),
+            other.sampler.to_string(),
+        );
+        cmp(
+            "log filter",
+            self.log_filter.clone(),
+            other.log_filter.clone(),
+        );
+        cmp(
+            "log format",
+            self.log_format.to_string(),
+            other.log_format.to_string(),
+        );
+        cmp(
+            "max queue size",
+            self.max_queue_size.to_string(),
+            other.max_queue_size.to_string(),
+        );
+        out
+    }
+}
+
+fn resolve_signal(
+    s: &Settings,
+    e: &dyn Env,
+    signal: Signal,
+    disabled: bool,
+) -> Result<SignalConfig, Error> {
+    let (protocol, protocol_source) = match s.protocol {
+        Some(p) => (p, Source::Builder),
+        None => match e.var(signal.protocol_var()) {
+            Some(v) => (
+                Protocol::parse(signal.protocol_var(), &v)?,
+                Source::Env(signal.protocol_var()),
+            ),
+            None => match e.var(env::OTEL_EXPORTER_OTLP_PROTOCOL) {
+                Some(v) => (
+                    Protocol::parse(env::OTEL_EXPORTER_OTLP_PROTOCOL, &v)?,
+                    Source::Env(env::OTEL_EXPORTER_OTLP_PROTOCOL),
+                ),
+                None => (default_protocol(), Source::Default),
+            },
+        },
+    };
+
+    // A base endpoint (builder or the generic variable) gets the signal's path over
+    // HTTP; the per-signal variable is a full URL and is used verbatim (OTel spec).
+    let base = |url: &str| match protocol {
+        Protocol::Grpc => url.to_string(),
+        Protocol::HttpProtobuf => format!("{}{}", url.trim_end_matches('/'), signal.http_path()),
+    };
+    let (endpoint, endpoint_source, origin) = match &s.endpoint {
+        Some(url) => (
+            base(url),
+            Source::Builder,
+            "TelemetryBuilder::with_endpoint",
+        ),
+        None => match e.var(signal.endpoint_var()) {
+            Some(url) => (
+                url.trim().to_string(),
+                Source::Env(signal.endpoint_var()),
+                signal.endpoint_var(),
+            ),
+            None => match e.var(env::OTEL_EXPORTER_OTLP_ENDPOINT) {
+                Some(url) => (
+                    base(url.trim()),
+                    Source::Env(env::OTEL_EXPORTER_OTLP_ENDPOINT),
+                    env::OTEL_EXPORTER_OTLP_ENDPOINT,
+                ),
+                None => (
+                    base(protocol.default_endpoint()),
+                    Source::Default,
+                    "default",
+                ),
+            },
+        },
+    };
+    validate_endpoint(origin, &endpoint)?;
+
+    let (exporter, exporter_source) = if disabled {
+        (ExporterKind::None, Source::Env(env::OTEL_SDK_DISABLED))
+    } else {
+        let builder = match signal {
+            Signal::Traces => s.traces_exporter,
+            Signal::Metrics => s.metrics_exporter,
+        };
+        match builder {
+            Some(k) => (k, Source::Builder),
+            None => match e.var(signal.exporter_var()) {
+                Some(v) => (
+                    ExporterKind::parse(signal.exporter_var(), &v)?,
+                    Source::Env(signal.exporter_var()),
+                ),
+                // Nothing says where to send data: print traces for people, keep
+                // metrics quiet (a periodic metric dump on stderr helps nobody).
+                None if endpoint_source == Source::Default => match signal {
+                    Signal::Traces => (ExporterKind::Console, Source::Default),
+                    Signal::Metrics => (ExporterKind::None, Source::Default),
+                },
+                None => (ExporterKind::Otlp, Source::Default),
+            },
+        }
+    };
+
+    let timeout = match s.timeout {
+        Some(t) => t,
+        None => match e.var(signal.timeout_var()) {
+            Some(v) => parse_millis(signal.timeout_var(), &v)?,
+            None => match e.var(env::OTEL_EXPORTER_OTLP_TIMEOUT) {
+                Some(v) => parse_millis(env::OTEL_EXPORTER_OTLP_TIMEOUT, &v)?,
+                None => DEFAULT_TIMEOUT,
+            },
+        },
+    };
+
+    let mut header_names: Vec<String> = Vec::new();
+    let env_headers = e
+        .var(signal.headers_var())
+        .map(|v| (signal.headers_var(), v))
+        .or_else(|| {
+            e.var(env::OTEL_EXPORTER_OTLP_HEADERS)
+                .map(|v| (env::OTEL_EXPORTER_OTLP_HEADERS, v))
+        });
+    if let Some((var, value)) = env_headers {
+        header_names.extend(header_keys(var, &value)?);
+    }
+    for (k, _) in &s.headers {
+        validate_header_key("TelemetryBuilder::with_header", k)?;
+        header_names.push(k.to_ascii_lowercase());
+    }
+    header_names.sort();
+    header_names.dedup();
+
+    Ok(SignalConfig {
+        exporter,
+        exporter_source,
+        endpoint,
+        endpoint_source,
+        protocol,
+        protocol_source,
+        timeout,
+        header_names,
+    })
+}
+
+fn default_protocol() -> Protocol {
+    if cfg!(feature = "otlp-http") || !cfg!(feature = "otlp-grpc") {
+        Protocol::HttpProtobuf
+    } else {
+        Protocol::Grpc
+    }
+}
+
+pub(crate) fn invalid(name: &str, value: &str, reason: &str) -> Error {
+    Error::InvalidValue {
+        name: name.to_string(),
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn parse_ratio(var: &str, value: &str) -> Result<f64, Error> {
+    match value.trim().parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(invalid(var, value, "expected a number between 0.0 and 1.0")),
+    }
+}
+
+fn parse_millis(var: &str, value: &str) -> Result<Duration, Error> {
+    value
+        .trim()
+        .parse::<u64>()
+        .map(Duration::from_millis)
+        .map_err(|_| invalid(var, value, "expected a whole number of milliseconds"))
+}
+
+fn validate_endpoint(origin: &str, url: &str) -> Result<(), Error> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace) => Ok(()),
+        Some(_) => Err(invalid(origin, &redact_url(url), "the URL has no host")),
+        None => Err(invalid(
+            origin,
+            &redact_url(url),
+            "expected a URL starting with http:// or https:// (a URL without a scheme would silently mean https)",
+        )),
+    }
+}
+
+/// The keys of an OTLP headers value (`k=v,k2=v2`); values are never returned.
+fn header_keys(var: &str, value: &str) -> Result<Vec<String>, Error> {
+    let mut keys = Vec::new();
+    for entry in value.split(',').filter(|e| !e.trim().is_empty()) {
+        match entry.split_once('=') {
+            Some((k, _)) if !k.trim().is_empty() => {
+                validate_header_key(var, k.trim())?;
+                keys.push(k.trim().to_ascii_lowercase());
+            }
+            // Never echo the entry: it is probably a credential.
+            _ => {
+                return Err(invalid(
+                    var,
+                    "<redacted>",
+                    "every comma-separated entry must be key=value",
+                ))
+            }
+        }
+    }
+    Ok(keys)
+}
+
+fn validate_header_key(origin: &str, key: &str) -> Result<(), Error> {
+    let ok = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(origin, key, "not a valid HTTP header name"))
+    }
+}
+
+/// The URL with any `user:password@` removed, for status and messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}

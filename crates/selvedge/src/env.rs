@@ -1,0 +1,116 @@
+//! The environment variables selvedge reads, and how it reads them.
+//!
+//! Resolution goes through the [`Env`] trait rather than `std::env` directly so
+//! that the precedence rules can be tested with a plain map, without mutating
+//! the process environment (which is global and racy in tests).
+
+/// `true` disables the SDK: no providers, no exporters; logs still print.
+pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+/// Sets `service.name` (read by the SDK's resource detector).
+pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+/// Extra resource attributes, `key=value,key2=value2` (read by the SDK's resource detector).
+pub const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+/// Base endpoint for every signal.
+pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// Transport for every signal: `grpc` or `http/protobuf`.
+pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+/// Headers for every signal, `key=value,…` (values are never logged).
+pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+/// Export timeout in milliseconds for every signal.
+pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
+/// Sampler name (`always_on`, `parentbased_traceidratio`, …).
+pub const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
+/// Sampler argument (the ratio for the ratio samplers).
+pub const OTEL_TRACES_SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+/// Trace exporter: `otlp`, `console` or `none`.
+pub const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
+/// Metric exporter: `otlp`, `console` or `none`.
+pub const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
+/// Global propagators: `tracecontext`, `baggage`, `none`.
+pub const OTEL_PROPAGATORS: &str = "OTEL_PROPAGATORS";
+/// Span queue capacity of the batch processor.
+pub const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
+/// Log filter directives, as for `tracing_subscriber::EnvFilter`.
+pub const RUST_LOG: &str = "RUST_LOG";
+/// Log line format: `text` or `json`.
+pub const SELVEDGE_LOG_FORMAT: &str = "SELVEDGE_LOG_FORMAT";
+
+/// A source of environment variables.
+pub(crate) trait Env {
+    /// The variable's value; unset and empty (or all-whitespace) are the same,
+    /// as the OTel specification requires.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub(crate) struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        // Lossy, so a non-UTF-8 value still reaches validation and is reported
+        // by name instead of silently counting as unset.
+        let value = std::env::var_os(name)?.to_string_lossy().into_owned();
+        (!value.trim().is_empty()).then_some(value)
+    }
+}
+
+#[cfg(test)]
+impl Env for std::collections::HashMap<&'static str, &'static str> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.to_string())
+    }
+}
+
+/// The per-signal variables: `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    Traces,
+    Metrics,
+}
+
+impl Signal {
+    /// The URL path appended to a base endpoint for OTLP/HTTP.
+    pub(crate) fn http_path(self) -> &'static str {
+        match self {
+            Signal::Traces => "/v1/traces",
+            Signal::Metrics => "/v1/metrics",
+        }
+    }
+
+    pub(crate) fn endpoint_var(self) -> &'static str {
+        match self {
+            Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        }
+    }
+
+    pub(crate) fn protocol_var(self) -> &'static str {
+        match self {
+            Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+        }
+    }
+
+    pub(crate) fn headers_var(self) -> &'static str {
+        match self {
+            Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+            Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+        }
+    }
+
+    pub(crate) fn timeout_var(self) -> &'static str {
+        match self {
+            Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+        }
+    }
+
+    pub(crate) fn exporter_var(self) -> &'static str {
+        match self {
+            Signal::Traces => OTEL_TRACES_EXPORTER,
+            Signal::Metrics => OTEL_METRICS_EXPORTER,
+        }
+    }
+}

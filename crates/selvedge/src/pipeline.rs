@@ -1,0 +1,278 @@
+//! Assembles providers, exporters and layers from a resolved configuration.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::Resource;
+use tracing::Dispatch;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::accounting::{AccountedExporter, AccountedMetricExporter, AccountedProcessor, Counters};
+use crate::config::{Config, Settings};
+use crate::console::{ConsoleMetricExporter, ConsoleSpanExporter};
+use crate::env::Env;
+use crate::logs::{self, LogWriter};
+use crate::runtime::ExportRuntime;
+use crate::status::Status;
+use crate::{exporter, filter, Error, ExporterKind, Protocol, ShutdownError, Source};
+
+/// The instrumentation scope name on every span the OTel layer creates.
+const TRACER_NAME: &str = "selvedge";
+/// How long the console exporter waits before printing a finished trace.
+const CONSOLE_BATCH_DELAY: Duration = Duration::from_millis(200);
+/// Extra time the caller waits for the shutdown thread beyond the shutdown timeout.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// Where the output for people goes.
+pub(crate) struct Writers {
+    pub log: LogWriter,
+    pub console: Option<BoxMakeWriter>,
+}
+
+/// Lets the console exporters for traces and metrics share one builder-supplied writer.
+struct SharedWriter(Arc<BoxMakeWriter>);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for SharedWriter {
+    type Writer = Box<dyn std::io::Write + 'a>;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.0.make_writer()
+    }
+}
+
+/// A running (or shut down) telemetry pipeline.
+#[derive(Debug)]
+pub(crate) struct Pipeline {
+    pub config: Config,
+    pub service_name: String,
+    pub service_name_source: Source,
+    pub tracer_provider: Option<SdkTracerProvider>,
+    pub meter_provider: Option<SdkMeterProvider>,
+    pub counters: Arc<Counters>,
+    shut_down: AtomicBool,
+    // Declared last: dropped after the providers that use it.
+    _runtime: Option<ExportRuntime>,
+}
+
+impl Pipeline {
+    pub(crate) fn build(
+        settings: &Settings,
+        writers: Writers,
+        env: &dyn Env,
+    ) -> Result<(Pipeline, Dispatch), Error> {
+        let config = Config::resolve(settings, env)?;
+        let (resource, service_name, service_name_source) = crate::resource::build(settings, env);
+        let counters = Arc::new(Counters::default());
+
+        let needs_runtime = [&config.traces, &config.metrics]
+            .iter()
+            .any(|s| s.exporter == ExporterKind::Otlp && s.protocol == Protocol::Grpc);
+        let runtime = if needs_runtime {
+            Some(ExportRuntime::new().map_err(Error::Runtime)?)
+        } else {
+            None
+        };
+
+        let console = writers.console.map(Arc::new);
+        let console_writer = || match &console {
+            Some(shared) => BoxMakeWriter::new(SharedWriter(shared.clone())),
+            None => BoxMakeWriter::new(std::io::stderr),
+        };
+
+        let tracer_provider = match config.traces.exporter {
+            ExporterKind::None => None,
+            kind => {
+                let batch =
+                    BatchConfigBuilder::default().with_max_queue_size(config.max_queue_size);
+                let processor = match kind {
+                    ExporterKind::Console => BatchSpanProcessor::builder(AccountedExporter::new(
+                        ConsoleSpanExporter::new(console_writer()),
+                        counters.clone(),
+                    ))
+                    .with_batch_config(batch.with_scheduled_delay(CONSOLE_BATCH_DELAY).build())
+                    .build(),
+                    _ => BatchSpanProcessor::builder(AccountedExporter::new(
+                        exporter::span_exporter(
+                            &config.traces,
+                            &settings.headers,
+                            runtime.as_ref(),
+                        )?,
+                        counters.clone(),
+                    ))
+                    .with_batch_config(batch.build())
+                    .build(),
+                };
+                Some(
+                    SdkTracerProvider::builder()
+                        .with_span_processor(AccountedProcessor::new(
+                            processor,
+                            counters.clone(),
+                            config.max_queue_size,
+                        ))
+                        .with_sampler(config.sampler.to_sdk())
+                        .with_resource(resource.clone())
+                        .build(),
+                )
+            }
+        };
+
+        let meter_provider = match config.metrics.exporter {
+            ExporterKind::None => None,
+            ExporterKind::Console => Some(meter_provider(
+                AccountedMetricExporter::new(
+                    ConsoleMetricExporter::new(console_writer()),
+                    counters.clone(),
+                ),
+                config.metrics_interval,
+                resource,
+            )),
+            _ => Some(meter_provider(
+                AccountedMetricExporter::new(
+                    exporter::metric_exporter(
+                        &config.metrics,
+                        &settings.headers,
+                        runtime.as_ref(),
+                    )?,
+                    counters.clone(),
+                ),
+                config.metrics_interval,
+                resource,
+            )),
+        };
+
+        // Validated in Config::resolve, so this cannot fail; fall back to "info" regardless.
+        let env_filter = EnvFilter::builder()
+            .parse(&config.log_filter)
+            .unwrap_or_else(|_| EnvFilter::new(crate::config::DEFAULT_LOG_FILTER));
+
+        let otel_layer = tracer_provider.as_ref().map(|tp| {
+            tracing_opentelemetry::layer()
+                .with_tracer(tp.tracer(TRACER_NAME))
+                .with_filter(filter::exclude_transport())
+        });
+        let metrics_layer = meter_provider.as_ref().map(|mp| {
+            tracing_opentelemetry::MetricsLayer::new(mp.clone())
+                .with_filter(filter::exclude_transport())
+        });
+
+        let subscriber = tracing_subscriber::registry()
+            .with(env_filter)
+            .with(otel_layer)
+            .with(metrics_layer)
+            .with(logs::layer(config.log_format, writers.log));
+
+        let pipeline = Pipeline {
+            config,
+            service_name,
+            service_name_source,
+            tracer_provider,
+            meter_provider,
+            counters,
+            shut_down: AtomicBool::new(false),
+            _runtime: runtime,
+        };
+        Ok((pipeline, Dispatch::new(subscriber)))
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        Status::new(
+            &self.config,
+            &self.service_name,
+            self.service_name_source,
+            &self.counters,
+            !self.is_shut_down(),
+        )
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// Exports everything queued so far, waiting at most the shutdown timeout.
+    pub(crate) fn force_flush(&self) -> Result<(), ShutdownError> {
+        let tp = self.tracer_provider.clone();
+        let mp = self.meter_provider.clone();
+        self.run_bounded("selvedge-flush", move |_| {
+            let mut errors = Vec::new();
+            if let Some(Err(e)) = tp.map(|tp| tp.force_flush()) {
+                errors.push(format!("traces: {e}"));
+            }
+            if let Some(Err(e)) = mp.map(|mp| mp.force_flush()) {
+                errors.push(format!("metrics: {e}"));
+            }
+            errors
+        })
+    }
+
+    /// Flushes and shuts down both providers once; later calls return `Ok`.
+    pub(crate) fn shutdown(&self) -> Result<(), ShutdownError> {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let tp = self.tracer_provider.clone();
+        let mp = self.meter_provider.clone();
+        self.run_bounded("selvedge-shutdown", move |deadline| {
+            let mut errors = Vec::new();
+            let left = || deadline.saturating_duration_since(Instant::now());
+            if let Some(Err(e)) = tp.map(|tp| tp.shutdown_with_timeout(left())) {
+                errors.push(format!("traces: {e}"));
+            }
+            if let Some(Err(e)) = mp.map(|mp| mp.shutdown_with_timeout(left())) {
+                errors.push(format!("metrics: {e}"));
+            }
+            errors
+        })
+    }
+
+    /// Runs `work` on its own thread and waits for it at most the shutdown timeout.
+    ///
+    /// Flushing from the caller's thread can deadlock (a current-thread tokio
+    /// runtime cannot drive the exporter while it blocks on the flush), so the
+    /// work always runs elsewhere; if it overruns, the caller gets an error and
+    /// the thread is left to finish or time out on its own.
+    fn run_bounded<F>(&self, name: &str, work: F) -> Result<(), ShutdownError>
+    where
+        F: FnOnce(Instant) -> Vec<String> + Send + 'static,
+    {
+        let timeout = self.config.shutdown_timeout;
+        let deadline = Instant::now() + timeout;
+        let (tx, rx) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || {
+                let _ = tx.send(work(deadline));
+            });
+        if let Err(e) = spawned {
+            return Err(ShutdownError::Failed(vec![format!(
+                "could not start the {name} thread: {e}"
+            )]));
+        }
+        match rx.recv_timeout(timeout + SHUTDOWN_GRACE) {
+            Ok(errors) if errors.is_empty() => Ok(()),
+            Ok(errors) => Err(ShutdownError::Failed(errors)),
+            Err(_) => Err(ShutdownError::Timeout {
+                timeout,
+                pending: self.counters.in_flight.load(Ordering::Relaxed) as u64,
+            }),
+        }
+    }
+}
+
+fn meter_provider<E>(exporter: E, interval: Duration, resource: Resource) -> SdkMeterProvider
+where
+    E: opentelemetry_sdk::metrics::exporter::PushMetricExporter,
+{
+    SdkMeterProvider::builder()
+        .with_reader(
+            PeriodicReader::builder(exporter)
+                .with_interval(interval)
+                .build(),
+        )
+        .with_resource(resource)
+        .build()
+}

@@ -1,0 +1,204 @@
+//! A plain snapshot of what selvedge is doing: where data goes and what became of it.
+
+use std::fmt;
+use std::sync::atomic::Ordering;
+
+use crate::accounting::Counters;
+use crate::config::{redact_url, Config, SignalConfig};
+use crate::{ExporterKind, Propagator, Protocol, Source};
+
+/// What [`selvedge::status()`](crate::status) and [`Telemetry::status`](crate::Telemetry::status) report.
+///
+/// Header *values* never appear (only their names), nor credentials in endpoint URLs.
+/// `Display` prints it as a short block for logs and terminals.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Status {
+    /// Whether selvedge is installed in this process (for `selvedge::status()`), or
+    /// this handle's pipeline is still running.
+    pub installed: bool,
+    /// False when `OTEL_SDK_DISABLED=true` (or the builder) turned telemetry off.
+    pub enabled: bool,
+    /// The `service.name` resource attribute.
+    pub service_name: String,
+    /// Where the service name came from.
+    pub service_name_source: Source,
+    /// Trace export settings.
+    pub traces: SignalStatus,
+    /// Metric export settings.
+    pub metrics: SignalStatus,
+    /// The sampler, in `OTEL_TRACES_SAMPLER` syntax.
+    pub sampler: String,
+    /// Global propagators installed.
+    pub propagators: Vec<Propagator>,
+    /// Spans the exporter accepted.
+    pub spans_exported: u64,
+    /// Spans dropped because the queue was full (or ended after shutdown).
+    pub spans_dropped: u64,
+    /// Spans in batches the exporter failed to send.
+    pub spans_failed: u64,
+    /// Spans handed to the exporter pipeline and not yet exported or failed.
+    pub spans_queued: u64,
+    /// Failed span export calls.
+    pub export_failures: u64,
+    /// Failed metric export calls.
+    pub metric_export_failures: u64,
+    /// The most recent export error, if any.
+    pub last_export_error: Option<String>,
+    /// Configuration that was ignored (as the OTel specification asks), and why.
+    pub warnings: Vec<String>,
+}
+
+/// One signal's export settings.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SignalStatus {
+    /// Where this signal goes.
+    pub exporter: ExporterKind,
+    /// Where that choice came from.
+    pub exporter_source: Source,
+    /// The URL the OTLP exporter sends to (credentials removed); `None` unless OTLP.
+    pub endpoint: Option<String>,
+    /// Where the endpoint came from.
+    pub endpoint_source: Source,
+    /// The OTLP transport.
+    pub protocol: Protocol,
+    /// Header names sent with every export; values are never shown.
+    pub headers: Vec<String>,
+}
+
+impl SignalStatus {
+    fn from_config(c: &SignalConfig) -> Self {
+        Self {
+            exporter: c.exporter,
+            exporter_source: c.exporter_source,
+            endpoint: (c.exporter == ExporterKind::Otlp).then(|| redact_url(&c.endpoint)),
+            endpoint_source: c.endpoint_source,
+            protocol: c.protocol,
+            headers: c.header_names.clone(),
+        }
+    }
+}
+
+impl Status {
+    pub(crate) fn new(
+        config: &Config,
+        service_name: &str,
+        service_name_source: Source,
+        counters: &Counters,
+        running: bool,
+    ) -> Self {
+        Status {
+            installed: running,
+            enabled: !config.disabled,
+            service_name: service_name.to_string(),
+            service_name_source,
+            traces: SignalStatus::from_config(&config.traces),
+            metrics: SignalStatus::from_config(&config.metrics),
+            sampler: config.sampler.to_string(),
+            propagators: config.propagators.clone(),
+            spans_exported: counters.exported.load(Ordering::Relaxed),
+            spans_dropped: counters.dropped.load(Ordering::Relaxed),
+            spans_failed: counters.failed_spans.load(Ordering::Relaxed),
+            spans_queued: counters.in_flight.load(Ordering::Relaxed) as u64,
+            export_failures: counters.export_failures.load(Ordering::Relaxed),
+            metric_export_failures: counters.metric_export_failures.load(Ordering::Relaxed),
+            last_export_error: counters.last_error(),
+            warnings: config.warnings.clone(),
+        }
+    }
+
+    /// The status when nothing is installed.
+    pub(crate) fn not_installed() -> Self {
+        let none = SignalStatus {
+            exporter: ExporterKind::None,
+            exporter_source: Source::Default,
+            endpoint: None,
+            endpoint_source: Source::Default,
+            protocol: Protocol::HttpProtobuf,
+            headers: Vec::new(),
+        };
+        Status {
+            installed: false,
+            enabled: false,
+            service_name: String::new(),
+            service_name_source: Source::Default,
+            traces: none.clone(),
+            metrics: none,
+            sampler: String::new(),
+            propagators: Vec::new(),
+            spans_exported: 0,
+            spans_dropped: 0,
+            spans_failed: 0,
+            spans_queued: 0,
+            export_failures: 0,
+            metric_export_failures: 0,
+            last_export_error: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.installed && self.service_name.is_empty() {
+            return writeln!(f, "selvedge: not installed");
+        }
+        writeln!(
+            f,
+            "selvedge: {} service={} ({})",
+            if !self.installed {
+                "shut down"
+            } else if self.enabled {
+                "enabled"
+            } else {
+                "disabled"
+            },
+            self.service_name,
+            self.service_name_source
+        )?;
+        for (name, s) in [("traces", &self.traces), ("metrics", &self.metrics)] {
+            write!(f, "  {name:<8} {} ({})", s.exporter, s.exporter_source)?;
+            if let Some(endpoint) = &s.endpoint {
+                write!(
+                    f,
+                    " -> {endpoint} ({}) via {}",
+                    s.endpoint_source, s.protocol
+                )?;
+            }
+            if !s.headers.is_empty() {
+                let names: Vec<String> = s
+                    .headers
+                    .iter()
+                    .map(|h| format!("{h}=<redacted>"))
+                    .collect();
+                write!(f, " headers [{}]", names.join(", "))?;
+            }
+            writeln!(f)?;
+        }
+        let props: Vec<String> = self.propagators.iter().map(|p| p.to_string()).collect();
+        writeln!(
+            f,
+            "  sampler  {}; propagators [{}]",
+            self.sampler,
+            props.join(", ")
+        )?;
+        writeln!(
+            f,
+            "  spans    exported={} dropped={} failed={} queued={}; export failures={} (metrics {})",
+            self.spans_exported,
+            self.spans_dropped,
+            self.spans_failed,
+            self.spans_queued,
+            self.export_failures,
+            self.metric_export_failures
+        )?;
+        if let Some(err) = &self.last_export_error {
+            writeln!(f, "  last export error: {err}")?;
+        }
+        for w in &self.warnings {
+            writeln!(f, "  warning: {w}")?;
+        }
+        Ok(())
+    }
+}
