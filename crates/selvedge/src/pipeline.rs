@@ -252,13 +252,15 @@ impl Pipeline {
                 "could not start the {name} thread: {e}"
             )]));
         }
-        match rx.recv_timeout(timeout + SHUTDOWN_GRACE) {
+        let finished = rx.recv_timeout(timeout + SHUTDOWN_GRACE);
+        // Spans still in flight were not flushed in time, whichever of our wait or
+        // the SDK's own timeout gave up first: report that, it is what the user lost.
+        let pending = self.counters.in_flight.load(Ordering::Relaxed) as u64;
+        match finished {
+            Ok(_) | Err(_) if pending > 0 => Err(ShutdownError::Timeout { timeout, pending }),
             Ok(errors) if errors.is_empty() => Ok(()),
             Ok(errors) => Err(ShutdownError::Failed(errors)),
-            Err(_) => Err(ShutdownError::Timeout {
-                timeout,
-                pending: self.counters.in_flight.load(Ordering::Relaxed) as u64,
-            }),
+            Err(_) => Err(ShutdownError::Timeout { timeout, pending }),
         }
     }
 }

@@ -1,0 +1,527 @@
+//! The servers: OTLP/gRPC (tonic) and OTLP/HTTP (axum) on 127.0.0.1, on a runtime of their own.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use prost::Message;
+use tokio::sync::{oneshot, watch};
+
+use crate::spans::{ReceivedLog, ReceivedMetric, ReceivedSpan, Spans};
+
+/// The largest request either server accepts (the OTLP default limits are far lower).
+const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+/// The longest a stalled request is held, so no test can hang on it forever.
+const MAX_STALL: Duration = Duration::from_secs(60);
+
+/// How the receiver answers export requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behavior {
+    /// Keep the data and answer success.
+    Accept,
+    /// Drop the data and answer with a non-retryable error
+    /// (gRPC `INVALID_ARGUMENT`, HTTP 400), so exporters fail at once.
+    Reject,
+    /// Hold the request unanswered until the behavior changes, the receiver is
+    /// dropped, or 60 s pass.
+    Stall,
+}
+
+/// The transport a request arrived over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// OTLP/gRPC.
+    Grpc,
+    /// OTLP/HTTP with a protobuf body.
+    Http,
+}
+
+#[derive(Default)]
+struct Data {
+    spans: Vec<ReceivedSpan>,
+    metrics: Vec<ReceivedMetric>,
+    logs: Vec<ReceivedLog>,
+    trace_requests: usize,
+    rejected_requests: usize,
+}
+
+struct Shared {
+    data: Mutex<Data>,
+    changed: Condvar,
+    behavior: watch::Sender<Behavior>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies the current behavior; `true` means keep the data.
+    async fn admit(&self) -> bool {
+        let mut rx = self.behavior.subscribe();
+        let deadline = tokio::time::Instant::now() + MAX_STALL;
+        loop {
+            let current = *rx.borrow_and_update();
+            match current {
+                Behavior::Accept => return true,
+                Behavior::Reject => {
+                    self.lock().rejected_requests += 1;
+                    self.changed.notify_all();
+                    return false;
+                }
+                Behavior::Stall => {
+                    if tokio::time::timeout_at(deadline, rx.changed())
+                        .await
+                        .is_err()
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_traces(&self, req: ExportTraceServiceRequest, transport: Transport) {
+        let mut data = self.lock();
+        data.trace_requests += 1;
+        for rs in req.resource_spans {
+            let resource = rs.resource.map(|r| r.attributes).unwrap_or_default();
+            for ss in rs.scope_spans {
+                let scope = ss.scope.map(|s| s.name).unwrap_or_default();
+                for span in ss.spans {
+                    data.spans.push(ReceivedSpan::new(
+                        span,
+                        resource.clone(),
+                        scope.clone(),
+                        transport,
+                    ));
+                }
+            }
+        }
+        drop(data);
+        self.changed.notify_all();
+    }
+
+    fn add_metrics(&self, req: ExportMetricsServiceRequest) {
+        let mut data = self.lock();
+        for rm in req.resource_metrics {
+            let resource = rm.resource.map(|r| r.attributes).unwrap_or_default();
+            for sm in rm.scope_metrics {
+                let scope = sm.scope.map(|s| s.name).unwrap_or_default();
+                for metric in sm.metrics {
+                    data.metrics.push(ReceivedMetric {
+                        metric,
+                        resource: resource.clone(),
+                        scope: scope.clone(),
+                    });
+                }
+            }
+        }
+        drop(data);
+        self.changed.notify_all();
+    }
+
+    fn add_logs(&self, req: ExportLogsServiceRequest) {
+        let mut data = self.lock();
+        for rl in req.resource_logs {
+            let resource = rl.resource.map(|r| r.attributes).unwrap_or_default();
+            for sl in rl.scope_logs {
+                for record in sl.log_records {
+                    data.logs.push(ReceivedLog::new(record, resource.clone()));
+                }
+            }
+        }
+        drop(data);
+        self.changed.notify_all();
+    }
+}
+
+/// An OTLP receiver on 127.0.0.1; stops when dropped.
+pub struct Receiver {
+    shared: Arc<Shared>,
+    grpc_addr: SocketAddr,
+    http_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("grpc", &self.grpc_addr)
+            .field("http", &self.http_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Receiver {
+    /// Starts both servers on free loopback ports and returns once they listen.
+    ///
+    /// # Panics
+    /// If the ports cannot be bound or the runtime cannot start.
+    pub fn start() -> Receiver {
+        let (behavior, _) = watch::channel(Behavior::Accept);
+        let shared = Arc::new(Shared {
+            data: Mutex::default(),
+            changed: Condvar::new(),
+            behavior,
+        });
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let server_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("otlp-receiver".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .expect("receiver runtime");
+                rt.block_on(serve(server_shared, ready_tx, stop_rx));
+            })
+            .expect("receiver thread");
+        let (grpc_addr, http_addr) = ready_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("receiver did not start listening");
+        Receiver {
+            shared,
+            grpc_addr,
+            http_addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// The gRPC endpoint, `http://127.0.0.1:<port>`.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc_addr)
+    }
+
+    /// The HTTP base endpoint, `http://127.0.0.1:<port>` (append `/v1/traces` etc. for a full URL).
+    pub fn http_endpoint(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// Changes how requests are answered from now on (also releases stalled requests).
+    pub fn set_behavior(&self, behavior: Behavior) {
+        self.shared.behavior.send_replace(behavior);
+    }
+
+    /// Every span received so far.
+    pub fn spans(&self) -> Spans {
+        Spans(self.shared.lock().spans.clone())
+    }
+
+    /// Every metric received so far (one entry per metric per export).
+    pub fn metrics(&self) -> Vec<ReceivedMetric> {
+        self.shared.lock().metrics.clone()
+    }
+
+    /// Every log record received so far.
+    pub fn logs(&self) -> Vec<ReceivedLog> {
+        self.shared.lock().logs.clone()
+    }
+
+    /// How many trace export requests were accepted.
+    pub fn trace_requests(&self) -> usize {
+        self.shared.lock().trace_requests
+    }
+
+    /// How many requests (of any signal) were rejected.
+    pub fn rejected_requests(&self) -> usize {
+        self.shared.lock().rejected_requests
+    }
+
+    /// Waits until at least `n` spans arrived and returns them all.
+    ///
+    /// # Panics
+    /// After `timeout`, naming how many (and which) spans did arrive.
+    pub fn wait_for_spans(&self, n: usize, timeout: Duration) -> Spans {
+        self.wait(timeout, |d| d.spans.len() >= n)
+            .unwrap_or_else(|d| {
+                let names: Vec<&str> = d.spans.iter().map(|s| s.name()).collect();
+                panic!(
+                    "waited {timeout:?} for {n} spans; {} arrived: {names:?}",
+                    names.len()
+                )
+            });
+        self.spans()
+    }
+
+    /// Waits until a metric with this name arrived and returns its latest export.
+    ///
+    /// # Panics
+    /// After `timeout`, naming the metrics that did arrive.
+    pub fn wait_for_metric(&self, name: &str, timeout: Duration) -> ReceivedMetric {
+        self.wait(timeout, |d| d.metrics.iter().any(|m| m.name() == name))
+            .unwrap_or_else(|d| {
+                let names: Vec<&str> = d.metrics.iter().map(|m| m.name()).collect();
+                panic!("waited {timeout:?} for metric {name:?}; received: {names:?}")
+            });
+        self.metrics()
+            .into_iter()
+            .rev()
+            .find(|m| m.name() == name)
+            .expect("checked above")
+    }
+
+    /// Waits until at least `n` log records arrived and returns them all.
+    ///
+    /// # Panics
+    /// After `timeout`, naming how many did arrive.
+    pub fn wait_for_logs(&self, n: usize, timeout: Duration) -> Vec<ReceivedLog> {
+        self.wait(timeout, |d| d.logs.len() >= n)
+            .unwrap_or_else(|d| {
+                panic!(
+                    "waited {timeout:?} for {n} log records; {} arrived",
+                    d.logs.len()
+                )
+            });
+        self.logs()
+    }
+
+    /// Waits until `done` holds, or returns the data as it stands after `timeout`.
+    fn wait(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&Data) -> bool,
+    ) -> Result<(), MutexGuard<'_, Data>> {
+        let deadline = Instant::now() + timeout;
+        let mut data = self.shared.lock();
+        while !done(&data) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(data);
+            }
+            data = self
+                .shared
+                .changed
+                .wait_timeout(data, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        // Release stalled requests so the servers can stop.
+        self.shared.behavior.send_replace(Behavior::Reject);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn serve(
+    shared: Arc<Shared>,
+    ready: std::sync::mpsc::Sender<(SocketAddr, SocketAddr)>,
+    stop: oneshot::Receiver<()>,
+) {
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    // TCP_NODELAY on accepted sockets, as production collectors set it; without
+    // it small gRPC responses wait on delayed ACKs (see reference/collector.md).
+    let incoming = tonic::transport::server::TcpIncoming::bind(loopback)
+        .expect("bind gRPC port")
+        .with_nodelay(Some(true));
+    let grpc_addr = incoming.local_addr().expect("gRPC address");
+    let http_listener = tokio::net::TcpListener::bind(loopback)
+        .await
+        .expect("bind HTTP port");
+    let http_addr = http_listener.local_addr().expect("HTTP address");
+
+    let grpc = Grpc(shared.clone());
+    let grpc_server = tonic::transport::Server::builder()
+        .add_service(
+            TraceServiceServer::new(grpc.clone()).max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
+        .add_service(
+            MetricsServiceServer::new(grpc.clone()).max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
+        .add_service(LogsServiceServer::new(grpc).max_decoding_message_size(MAX_REQUEST_BYTES));
+
+    let app = axum::Router::new()
+        .route("/v1/traces", post(http_traces))
+        .route("/v1/metrics", post(http_metrics))
+        .route("/v1/logs", post(http_logs))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(shared);
+
+    let (stop_all, _) = watch::channel(false);
+    let mut stop_grpc = stop_all.subscribe();
+    let mut stop_http = stop_all.subscribe();
+    let grpc_task = tokio::spawn(
+        grpc_server.serve_with_incoming_shutdown(incoming, async move {
+            let _ = stop_grpc.changed().await;
+        }),
+    );
+    let http_task = tokio::spawn(async move {
+        axum::serve(http_listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_http.changed().await;
+            })
+            .await
+    });
+    let _ = ready.send((grpc_addr, http_addr));
+    let _ = stop.await;
+    let _ = stop_all.send(true);
+    // Bounded: a connection kept open by a client must not keep the test alive.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = grpc_task.await;
+        let _ = http_task.await;
+    })
+    .await;
+}
+
+#[derive(Clone)]
+struct Grpc(Arc<Shared>);
+
+fn rejected() -> tonic::Status {
+    tonic::Status::invalid_argument("selvedge-testkit: rejecting requests as told")
+}
+
+#[tonic::async_trait]
+impl TraceService for Grpc {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        if !self.0.admit().await {
+            return Err(rejected());
+        }
+        self.0.add_traces(request.into_inner(), Transport::Grpc);
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Grpc {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        if !self.0.admit().await {
+            return Err(rejected());
+        }
+        self.0.add_metrics(request.into_inner());
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Grpc {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+        if !self.0.admit().await {
+            return Err(rejected());
+        }
+        self.0.add_logs(request.into_inner());
+        Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
+    }
+}
+
+/// Decodes an OTLP/HTTP protobuf body, or says why it cannot.
+fn decode<M: Message + Default>(headers: &HeaderMap, body: &Bytes) -> Result<M, Response> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/x-protobuf") {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "only application/x-protobuf is supported",
+        )
+            .into_response());
+    }
+    M::decode(body.as_ref())
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("undecodable body: {e}")).into_response())
+}
+
+fn protobuf_ok<M: Message>(response: M) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/x-protobuf")],
+        response.encode_to_vec(),
+    )
+        .into_response()
+}
+
+fn http_rejected() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        "selvedge-testkit: rejecting requests as told",
+    )
+        .into_response()
+}
+
+async fn http_traces(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req: ExportTraceServiceRequest = match decode(&headers, &body) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    if !shared.admit().await {
+        return http_rejected();
+    }
+    shared.add_traces(req, Transport::Http);
+    protobuf_ok(ExportTraceServiceResponse::default())
+}
+
+async fn http_metrics(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req: ExportMetricsServiceRequest = match decode(&headers, &body) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    if !shared.admit().await {
+        return http_rejected();
+    }
+    shared.add_metrics(req);
+    protobuf_ok(ExportMetricsServiceResponse::default())
+}
+
+async fn http_logs(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let req: ExportLogsServiceRequest = match decode(&headers, &body) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    if !shared.admit().await {
+        return http_rejected();
+    }
+    shared.add_logs(req);
+    protobuf_ok(ExportLogsServiceResponse::default())
+}

@@ -1,0 +1,133 @@
+//! A small program the process tests run with different environments, so each
+//! scenario gets a fresh process: selvedge installs process-wide globals.
+//!
+//! Usage: `selvedge-probe <scenario>`; configuration comes from the environment.
+//! Exit codes: 0 ok, 2 install error (printed), 99 watchdog fired (a hang).
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use selvedge::Telemetry;
+use selvedge_tests::workload;
+
+fn main() {
+    let watchdog_secs = std::env::var("SELVEDGE_PROBE_WATCHDOG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(watchdog_secs));
+        eprintln!("probe: watchdog fired after {watchdog_secs}s");
+        std::process::exit(99);
+    });
+
+    let scenario = std::env::args().nth(1).unwrap_or_default();
+    match scenario.as_str() {
+        "sync-main" => sync_main(),
+        "current-thread" => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(in_runtime());
+        }
+        "multi-thread" => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(in_runtime());
+        }
+        "race" => race(),
+        other => {
+            eprintln!("probe: unknown scenario {other:?}");
+            std::process::exit(64);
+        }
+    }
+}
+
+fn install() -> Telemetry {
+    let mut builder = Telemetry::builder();
+    if let Ok(ms) = std::env::var("PROBE_SHUTDOWN_TIMEOUT_MS") {
+        builder = builder.with_shutdown_timeout(Duration::from_millis(ms.parse().expect("ms")));
+    }
+    match builder.install() {
+        Ok(t) => t,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn sync_main() {
+    let telemetry = install();
+    let failure = workload::run_pipeline();
+    println!("workload error: {failure:?}");
+    println!("{}", selvedge::status());
+    drop(telemetry);
+    println!("after shutdown: {}", selvedge::status());
+}
+
+async fn in_runtime() {
+    let telemetry = install();
+    let mut handles = Vec::new();
+    for step in 0..3 {
+        handles.push(tokio::spawn(workload::async_step(step)));
+    }
+    for h in handles {
+        h.await.expect("task");
+    }
+    workload::run_pipeline();
+    let started = Instant::now();
+    // Dropped inside the runtime on purpose: this must not hang.
+    drop(telemetry);
+    println!("shutdown took {} ms", started.elapsed().as_millis());
+    println!("{}", selvedge::status());
+}
+
+fn race() {
+    const THREADS: usize = 16;
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|i| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                // Half ask for the same service, half for a different one.
+                let name = if i % 2 == 0 {
+                    "race-same"
+                } else {
+                    "race-other"
+                };
+                Telemetry::builder().with_service_name(name).install()
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect();
+    let errors = results.iter().filter(|r| r.is_err()).count();
+    let telemetries: Vec<Telemetry> = results.into_iter().filter_map(Result::ok).collect();
+    let owners = telemetries.iter().filter(|t| t.is_owner()).count();
+    let service = selvedge::status().service_name;
+    println!(
+        "race: ok={} errors={errors} owners={owners} service={service}",
+        telemetries.len()
+    );
+    tracing::info_span!("after_race").in_scope(|| tracing::info!("still one pipeline"));
+    // Non-owners first: dropping them must not shut the pipeline down.
+    let (owner, others): (Vec<_>, Vec<_>) = telemetries.into_iter().partition(|t| t.is_owner());
+    drop(others);
+    println!(
+        "race: after dropping non-owners installed={}",
+        selvedge::status().installed
+    );
+    drop(owner);
+    println!(
+        "race: after dropping owner installed={}",
+        selvedge::status().installed
+    );
+}
