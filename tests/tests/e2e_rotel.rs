@@ -1,0 +1,208 @@
+//! End to end against a real third-party collector, rotel (an independent OTLP
+//! implementation): what it accepts, a production collector accepts.
+//!
+//! Ignored by default because it needs the rotel binary; `just e2e` and CI run it:
+//! `SELVEDGE_ROTEL=/path/to/rotel-agent cargo test -p selvedge-tests --test e2e_rotel -- --ignored --nocapture`
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Rotel {
+    child: Child,
+    log: std::path::PathBuf,
+    grpc: u16,
+    http: u16,
+}
+
+impl Rotel {
+    fn start() -> Rotel {
+        let bin =
+            std::env::var("SELVEDGE_ROTEL").expect("set SELVEDGE_ROTEL to the rotel-agent binary");
+        let (grpc, http) = (free_port(), free_port());
+        let log = std::env::temp_dir().join(format!("selvedge-rotel-{}.log", std::process::id()));
+        let out = std::fs::File::create(&log).expect("rotel log file");
+        let child = Command::new(bin)
+            .args([
+                "start",
+                "--otlp-grpc-endpoint",
+                &format!("127.0.0.1:{grpc}"),
+            ])
+            .args(["--otlp-http-endpoint", &format!("127.0.0.1:{http}")])
+            .args([
+                "--exporter",
+                "blackhole",
+                "--debug-log",
+                "traces",
+                "--debug-log-verbosity",
+                "detailed",
+            ])
+            .stdout(out.try_clone().expect("log handle"))
+            .stderr(out)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start rotel");
+        let rotel = Rotel {
+            child,
+            log,
+            grpc,
+            http,
+        };
+        for port in [grpc, http] {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(Instant::now() < deadline, "rotel did not listen on {port}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        rotel
+    }
+
+    /// rotel's output so far, without ANSI colours.
+    fn output(&self) -> String {
+        let mut raw = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut raw);
+        }
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = self.output();
+            if done(&out) {
+                return out;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rotel never showed {what}; its output:\n{out}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Rotel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn export(service: &str, vars: &[(&str, String)]) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_selvedge-probe"));
+    cmd.arg("sync-main").env("SELVEDGE_PROBE_WATCHDOG", "30");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("OTEL_") || key == "RUST_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("OTEL_SERVICE_NAME", service).env(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "service.version=0.1.0,deployment.environment.name=e2e",
+    );
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run probe");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("exported=5 dropped=0 failed=0"), "{stdout}");
+}
+
+#[test]
+#[ignore = "needs the rotel collector binary (SELVEDGE_ROTEL); run by `just e2e` and CI"]
+fn spans_reach_rotel_over_grpc_and_http_with_their_attributes() {
+    let rotel = Rotel::start();
+    export(
+        "e2e-grpc",
+        &[
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("http://127.0.0.1:{}", rotel.grpc),
+            ),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".into()),
+        ],
+    );
+    export(
+        "e2e-http",
+        &[
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("http://127.0.0.1:{}", rotel.http),
+            ),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".into()),
+        ],
+    );
+    let out = rotel.wait_for("10 spans from both services", |o| {
+        o.matches("Name           : ").count() >= 10
+            && o.contains("e2e-grpc")
+            && o.contains("e2e-http")
+    });
+
+    for expected in [
+        "service.name: Str(e2e-grpc)",
+        "service.name: Str(e2e-http)",
+        "service.version: Str(0.1.0)",
+        "deployment.environment.name: Str(e2e)",
+        "InstrumentationScope selvedge",
+        "Name           : run_pipeline",
+        "Name           : fetch_documents",
+        "Name           : publish",
+        "Status code    : STATUS_CODE_ERROR",
+        "-> doc.count: Int(3)",
+        "-> ratio: Double(0.5)",
+        "-> cached: Bool(true)",
+        "-> signed: Int(-7)",
+    ] {
+        assert!(
+            out.contains(expected),
+            "rotel output lacks {expected:?}:\n{out}"
+        );
+    }
+    assert_eq!(
+        out.matches("Name           : run_pipeline").count(),
+        2,
+        "one pipeline per transport"
+    );
+    // Evidence for the record (visible with --nocapture).
+    println!(
+        "rotel received {} spans",
+        out.matches("Name           : ").count()
+    );
+    for line in out.lines().filter(|l| {
+        l.contains("service.name")
+            || l.contains("Name           :")
+            || l.contains("Parent ID")
+            || l.contains("ratio")
+    }) {
+        println!("rotel| {}", line.trim_end());
+    }
+}
