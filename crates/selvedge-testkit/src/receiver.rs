@@ -450,7 +450,10 @@ impl LogsService for Grpc {
 }
 
 /// Decodes an OTLP/HTTP protobuf body, or says why it cannot.
-fn decode<M: Message + Default>(headers: &HeaderMap, body: &Bytes) -> Result<M, Response> {
+fn decode<M: Message + Default>(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<M, (StatusCode, String)> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -458,12 +461,11 @@ fn decode<M: Message + Default>(headers: &HeaderMap, body: &Bytes) -> Result<M, 
     if !content_type.starts_with("application/x-protobuf") {
         return Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "only application/x-protobuf is supported",
-        )
-            .into_response());
+            "only application/x-protobuf is supported".into(),
+        ));
     }
     M::decode(body.as_ref())
-        .map_err(|e| (StatusCode::BAD_REQUEST, format!("undecodable body: {e}")).into_response())
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("undecodable body: {e}")))
 }
 
 fn protobuf_ok<M: Message>(response: M) -> Response {
@@ -489,7 +491,7 @@ async fn http_traces(
 ) -> Response {
     let req: ExportTraceServiceRequest = match decode(&headers, &body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(rejection) => return rejection.into_response(),
     };
     if !shared.admit().await {
         return http_rejected();
@@ -505,7 +507,7 @@ async fn http_metrics(
 ) -> Response {
     let req: ExportMetricsServiceRequest = match decode(&headers, &body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(rejection) => return rejection.into_response(),
     };
     if !shared.admit().await {
         return http_rejected();
@@ -517,7 +519,7 @@ async fn http_metrics(
 async fn http_logs(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let req: ExportLogsServiceRequest = match decode(&headers, &body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(rejection) => return rejection.into_response(),
     };
     if !shared.admit().await {
         return http_rejected();

@@ -41,12 +41,6 @@ pub struct TelemetryBuilder {
     pub(crate) console_writer: Option<BoxMakeWriter>,
 }
 
-impl Default for LogWriter {
-    fn default() -> Self {
-        LogWriter::Stdout
-    }
-}
-
 impl std::fmt::Debug for TelemetryBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Header values stay out of Debug output as well.

@@ -1,8 +1,9 @@
-//! The environment variables selvedge reads, and how it reads them.
+//! The names of the environment variables selvedge reads.
 //!
-//! Resolution goes through the [`Env`] trait rather than `std::env` directly so
-//! that the precedence rules can be tested with a plain map, without mutating
-//! the process environment (which is global and racy in tests).
+//! Precedence is always builder > environment > default; an empty value counts
+//! as unset, as the OTel specification requires. The per-signal forms
+//! (`OTEL_EXPORTER_OTLP_TRACES_*`, `OTEL_EXPORTER_OTLP_METRICS_*`) win over the
+//! generic ones. docs/configuration.md has the full table.
 
 /// `true` disables the SDK: no providers, no exporters; logs still print.
 pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
@@ -35,7 +36,9 @@ pub const RUST_LOG: &str = "RUST_LOG";
 /// Log line format: `text` or `json`.
 pub const SELVEDGE_LOG_FORMAT: &str = "SELVEDGE_LOG_FORMAT";
 
-/// A source of environment variables.
+/// A source of environment variables. Resolution reads through this rather
+/// than `std::env`, so precedence can be tested with a plain map without
+/// mutating the (process-global) environment.
 pub(crate) trait Env {
     /// The variable's value; unset and empty (or all-whitespace) are the same,
     /// as the OTel specification requires.

@@ -31,7 +31,7 @@ pub enum Error {
         endpoint: String,
         /// The exporter's own error.
         #[source]
-        source: opentelemetry_otlp::ExporterBuildError,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 
     /// The requested transport is not compiled in.

@@ -1,103 +1,78 @@
-//! Builds the OTLP exporters for the resolved transport.
+//! Builds the OTLP export pipeline for the resolved transport.
 //!
 //! `OTEL_EXPORTER_OTLP_PROTOCOL` does not choose the transport inside
 //! opentelemetry-otlp: the application must. This module is where selvedge does.
 //! Endpoint and timeout are always passed explicitly (already resolved with
 //! builder > env > default); headers from the environment are read by the
 //! exporter itself, and builder headers are applied on top of them.
+//!
+//! With neither `otlp-grpc` nor `otlp-http` compiled in, asking for OTLP is an
+//! error naming the missing feature.
 
-use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig};
-use opentelemetry_sdk::metrics::Temporality;
+use std::sync::Arc;
+use std::time::Duration;
 
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::trace::{BatchConfig, BatchSpanProcessor};
+use opentelemetry_sdk::Resource;
+
+use crate::accounting::Counters;
 use crate::config::{Protocol, SignalConfig};
 use crate::runtime::ExportRuntime;
 use crate::Error;
 
-/// Builds the OTLP span exporter for `cfg`.
-pub(crate) fn span_exporter(
+/// The batch span processor feeding an (accounted) OTLP span exporter.
+pub(crate) fn span_processor(
     cfg: &SignalConfig,
     headers: &[(String, String)],
     runtime: Option<&ExportRuntime>,
-) -> Result<SpanExporter, Error> {
-    let built = match cfg.protocol {
-        #[cfg(feature = "otlp-grpc")]
-        Protocol::Grpc => {
-            use opentelemetry_otlp::WithTonicConfig;
-            // tonic spawns its connection task on the current runtime: make it ours,
-            // so exports never depend on (or deadlock) the application's runtime.
-            let _enter = runtime.map(ExportRuntime::enter);
-            SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(&cfg.endpoint)
-                .with_timeout(cfg.timeout)
-                .with_interceptor(grpc::HeaderInterceptor::new(headers)?)
-                .build()
-        }
-        #[cfg(feature = "otlp-http")]
-        Protocol::HttpProtobuf => {
-            use opentelemetry_otlp::WithHttpConfig;
-            let _ = runtime;
-            SpanExporter::builder()
-                .with_http()
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_endpoint(&cfg.endpoint)
-                .with_timeout(cfg.timeout)
-                .with_headers(headers.iter().cloned().collect())
-                .build()
-        }
-        #[allow(unreachable_patterns)]
-        other => return Err(not_compiled(other, cfg)),
-    };
-    built.map_err(|source| Error::Exporter {
-        signal: "traces",
-        endpoint: crate::config::redact_url(&cfg.endpoint),
-        source,
-    })
+    counters: &Arc<Counters>,
+    batch: BatchConfig,
+) -> Result<BatchSpanProcessor, Error> {
+    #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+    {
+        let exporter = otlp::span_exporter(cfg, headers, runtime)?;
+        Ok(
+            BatchSpanProcessor::builder(crate::accounting::AccountedExporter::new(
+                exporter,
+                counters.clone(),
+            ))
+            .with_batch_config(batch)
+            .build(),
+        )
+    }
+    #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+    {
+        let _ = (headers, runtime, counters, batch);
+        Err(not_compiled(cfg.protocol, cfg))
+    }
 }
 
-/// Builds the OTLP metric exporter for `cfg` (cumulative temporality, the OTLP default).
-pub(crate) fn metric_exporter(
+/// A meter provider with a periodic reader feeding an (accounted) OTLP metric exporter.
+pub(crate) fn meter_provider(
     cfg: &SignalConfig,
     headers: &[(String, String)],
     runtime: Option<&ExportRuntime>,
-) -> Result<MetricExporter, Error> {
-    let built = match cfg.protocol {
-        #[cfg(feature = "otlp-grpc")]
-        Protocol::Grpc => {
-            use opentelemetry_otlp::WithTonicConfig;
-            let _enter = runtime.map(ExportRuntime::enter);
-            MetricExporter::builder()
-                .with_tonic()
-                .with_endpoint(&cfg.endpoint)
-                .with_timeout(cfg.timeout)
-                .with_interceptor(grpc::HeaderInterceptor::new(headers)?)
-                .with_temporality(Temporality::Cumulative)
-                .build()
-        }
-        #[cfg(feature = "otlp-http")]
-        Protocol::HttpProtobuf => {
-            use opentelemetry_otlp::WithHttpConfig;
-            let _ = runtime;
-            MetricExporter::builder()
-                .with_http()
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .with_endpoint(&cfg.endpoint)
-                .with_timeout(cfg.timeout)
-                .with_headers(headers.iter().cloned().collect())
-                .with_temporality(Temporality::Cumulative)
-                .build()
-        }
-        #[allow(unreachable_patterns)]
-        other => return Err(not_compiled(other, cfg)),
-    };
-    built.map_err(|source| Error::Exporter {
-        signal: "metrics",
-        endpoint: crate::config::redact_url(&cfg.endpoint),
-        source,
-    })
+    counters: &Arc<Counters>,
+    interval: Duration,
+    resource: Resource,
+) -> Result<SdkMeterProvider, Error> {
+    #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+    {
+        let exporter = otlp::metric_exporter(cfg, headers, runtime)?;
+        Ok(crate::pipeline::meter_provider(
+            crate::accounting::AccountedMetricExporter::new(exporter, counters.clone()),
+            interval,
+            resource,
+        ))
+    }
+    #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+    {
+        let _ = (headers, runtime, counters, interval, resource);
+        Err(not_compiled(cfg.protocol, cfg))
+    }
 }
 
-#[allow(dead_code)]
 fn not_compiled(protocol: Protocol, cfg: &SignalConfig) -> Error {
     Error::TransportNotCompiled {
         protocol,
@@ -109,54 +84,150 @@ fn not_compiled(protocol: Protocol, cfg: &SignalConfig) -> Error {
     }
 }
 
-#[cfg(feature = "otlp-grpc")]
-mod grpc {
-    use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+mod otlp {
+    use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig};
+    use opentelemetry_sdk::metrics::Temporality;
 
-    use crate::config::invalid;
+    use super::not_compiled;
+    use crate::config::{Protocol, SignalConfig};
+    use crate::runtime::ExportRuntime;
     use crate::Error;
 
-    /// Sets the builder's headers on every request, after the exporter has added
-    /// those from `OTEL_EXPORTER_OTLP_HEADERS`, so the builder wins on a clash.
-    #[derive(Clone)]
-    pub(super) struct HeaderInterceptor(MetadataMap);
-
-    impl HeaderInterceptor {
-        pub(super) fn new(headers: &[(String, String)]) -> Result<Self, Error> {
-            let mut map = MetadataMap::new();
-            for (k, v) in headers {
-                let key =
-                    MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes()).map_err(|_| {
-                        invalid(
-                            "TelemetryBuilder::with_header",
-                            k,
-                            "not a valid gRPC metadata key",
-                        )
-                    })?;
-                let value = MetadataValue::try_from(v.as_str()).map_err(|_| {
-                    invalid(
-                        "TelemetryBuilder::with_header",
-                        &format!("{k}=<redacted>"),
-                        "the value is not valid ASCII header text",
-                    )
-                })?;
-                map.insert(key, value);
+    /// Builds the OTLP span exporter for `cfg`.
+    pub(super) fn span_exporter(
+        cfg: &SignalConfig,
+        headers: &[(String, String)],
+        runtime: Option<&ExportRuntime>,
+    ) -> Result<SpanExporter, Error> {
+        let built = match cfg.protocol {
+            #[cfg(feature = "otlp-grpc")]
+            Protocol::Grpc => {
+                use opentelemetry_otlp::WithTonicConfig;
+                // tonic spawns its connection task on the current runtime: make it ours,
+                // so exports never depend on (or deadlock) the application's runtime.
+                let _enter = runtime.map(ExportRuntime::enter);
+                SpanExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(&cfg.endpoint)
+                    .with_timeout(cfg.timeout)
+                    .with_interceptor(grpc::HeaderInterceptor::new(headers)?)
+                    .build()
             }
-            Ok(Self(map))
-        }
+            #[cfg(feature = "otlp-http")]
+            Protocol::HttpProtobuf => {
+                use opentelemetry_otlp::WithHttpConfig;
+                let _ = runtime;
+                SpanExporter::builder()
+                    .with_http()
+                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                    .with_endpoint(&cfg.endpoint)
+                    .with_timeout(cfg.timeout)
+                    .with_headers(headers.iter().cloned().collect())
+                    .build()
+            }
+            #[allow(unreachable_patterns)]
+            other => return Err(not_compiled(other, cfg)),
+        };
+        built.map_err(|source| Error::Exporter {
+            signal: "traces",
+            endpoint: crate::config::redact_url(&cfg.endpoint),
+            source: Box::new(source),
+        })
     }
 
-    impl tonic::service::Interceptor for HeaderInterceptor {
-        fn call(
-            &mut self,
-            mut req: tonic::Request<()>,
-        ) -> Result<tonic::Request<()>, tonic::Status> {
-            for kv in self.0.iter() {
-                if let tonic::metadata::KeyAndValueRef::Ascii(k, v) = kv {
-                    req.metadata_mut().insert(k.clone(), v.clone());
-                }
+    /// Builds the OTLP metric exporter for `cfg` (cumulative temporality, the OTLP default).
+    pub(super) fn metric_exporter(
+        cfg: &SignalConfig,
+        headers: &[(String, String)],
+        runtime: Option<&ExportRuntime>,
+    ) -> Result<MetricExporter, Error> {
+        let built = match cfg.protocol {
+            #[cfg(feature = "otlp-grpc")]
+            Protocol::Grpc => {
+                use opentelemetry_otlp::WithTonicConfig;
+                let _enter = runtime.map(ExportRuntime::enter);
+                MetricExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(&cfg.endpoint)
+                    .with_timeout(cfg.timeout)
+                    .with_interceptor(grpc::HeaderInterceptor::new(headers)?)
+                    .with_temporality(Temporality::Cumulative)
+                    .build()
             }
-            Ok(req)
+            #[cfg(feature = "otlp-http")]
+            Protocol::HttpProtobuf => {
+                use opentelemetry_otlp::WithHttpConfig;
+                let _ = runtime;
+                MetricExporter::builder()
+                    .with_http()
+                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                    .with_endpoint(&cfg.endpoint)
+                    .with_timeout(cfg.timeout)
+                    .with_headers(headers.iter().cloned().collect())
+                    .with_temporality(Temporality::Cumulative)
+                    .build()
+            }
+            #[allow(unreachable_patterns)]
+            other => return Err(not_compiled(other, cfg)),
+        };
+        built.map_err(|source| Error::Exporter {
+            signal: "metrics",
+            endpoint: crate::config::redact_url(&cfg.endpoint),
+            source: Box::new(source),
+        })
+    }
+
+    #[cfg(feature = "otlp-grpc")]
+    mod grpc {
+        use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+
+        use crate::config::invalid;
+        use crate::Error;
+
+        /// Sets the builder's headers on every request, after the exporter has added
+        /// those from `OTEL_EXPORTER_OTLP_HEADERS`, so the builder wins on a clash.
+        #[derive(Clone)]
+        pub(in crate::exporter) struct HeaderInterceptor(MetadataMap);
+
+        impl HeaderInterceptor {
+            pub(in crate::exporter) fn new(headers: &[(String, String)]) -> Result<Self, Error> {
+                let mut map = MetadataMap::new();
+                for (k, v) in headers {
+                    let key = MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes()).map_err(
+                        |_| {
+                            invalid(
+                                "TelemetryBuilder::with_header",
+                                k,
+                                "not a valid gRPC metadata key",
+                            )
+                        },
+                    )?;
+                    let value = MetadataValue::try_from(v.as_str()).map_err(|_| {
+                        invalid(
+                            "TelemetryBuilder::with_header",
+                            &format!("{k}=<redacted>"),
+                            "the value is not valid ASCII header text",
+                        )
+                    })?;
+                    map.insert(key, value);
+                }
+                Ok(Self(map))
+            }
+        }
+
+        impl tonic::service::Interceptor for HeaderInterceptor {
+            fn call(
+                &mut self,
+                mut req: tonic::Request<()>,
+            ) -> Result<tonic::Request<()>, tonic::Status> {
+                for kv in self.0.iter() {
+                    if let tonic::metadata::KeyAndValueRef::Ascii(k, v) = kv {
+                        req.metadata_mut().insert(k.clone(), v.clone());
+                    }
+                }
+                Ok(req)
+            }
         }
     }
 }

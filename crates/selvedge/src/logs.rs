@@ -9,8 +9,10 @@ use tracing_subscriber::Layer;
 use crate::LogFormat;
 
 /// Where log lines go unless the builder says otherwise.
+#[derive(Default)]
 pub(crate) enum LogWriter {
     /// Standard output (colours only when it is a terminal).
+    #[default]
     Stdout,
     /// A writer the builder supplied (never coloured).
     Custom(BoxMakeWriter),

@@ -96,16 +96,13 @@ impl Pipeline {
                     ))
                     .with_batch_config(batch.with_scheduled_delay(CONSOLE_BATCH_DELAY).build())
                     .build(),
-                    _ => BatchSpanProcessor::builder(AccountedExporter::new(
-                        exporter::span_exporter(
-                            &config.traces,
-                            &settings.headers,
-                            runtime.as_ref(),
-                        )?,
-                        counters.clone(),
-                    ))
-                    .with_batch_config(batch.build())
-                    .build(),
+                    _ => exporter::span_processor(
+                        &config.traces,
+                        &settings.headers,
+                        runtime.as_ref(),
+                        &counters,
+                        batch.build(),
+                    )?,
                 };
                 Some(
                     SdkTracerProvider::builder()
@@ -131,18 +128,14 @@ impl Pipeline {
                 config.metrics_interval,
                 resource,
             )),
-            _ => Some(meter_provider(
-                AccountedMetricExporter::new(
-                    exporter::metric_exporter(
-                        &config.metrics,
-                        &settings.headers,
-                        runtime.as_ref(),
-                    )?,
-                    counters.clone(),
-                ),
+            _ => Some(exporter::meter_provider(
+                &config.metrics,
+                &settings.headers,
+                runtime.as_ref(),
+                &counters,
                 config.metrics_interval,
                 resource,
-            )),
+            )?),
         };
 
         // Validated in Config::resolve, so this cannot fail; fall back to "info" regardless.
@@ -265,7 +258,11 @@ impl Pipeline {
     }
 }
 
-fn meter_provider<E>(exporter: E, interval: Duration, resource: Resource) -> SdkMeterProvider
+pub(crate) fn meter_provider<E>(
+    exporter: E,
+    interval: Duration,
+    resource: Resource,
+) -> SdkMeterProvider
 where
     E: opentelemetry_sdk::metrics::exporter::PushMetricExporter,
 {

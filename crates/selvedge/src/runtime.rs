@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 /// A one-worker runtime, shut down in the background when dropped.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "otlp-grpc"), allow(dead_code))]
 pub(crate) struct ExportRuntime {
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
     handle: tokio::runtime::Handle,
@@ -28,6 +29,7 @@ impl ExportRuntime {
     }
 
     /// Makes this runtime current for the returned guard's lifetime.
+    #[cfg_attr(not(feature = "otlp-grpc"), allow(dead_code))]
     pub(crate) fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
         self.handle.enter()
     }

@@ -8,6 +8,4 @@ mod metrics;
 mod trace;
 
 pub(crate) use metrics::ConsoleMetricExporter;
-#[cfg(test)]
-pub(crate) use trace::render_trace;
 pub(crate) use trace::ConsoleSpanExporter;

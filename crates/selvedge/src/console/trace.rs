@@ -209,7 +209,10 @@ fn walk(
     } else {
         (format!("{prefix}├─ "), format!("{prefix}│  "))
     };
-    lines.push((format!("{branch}{}", span.name), describe(span)));
+    lines.push((
+        format!("{branch}{}", span.name.escape_debug()),
+        describe(span),
+    ));
     if let Some(kids) = children.get(&Some(span.span_context.span_id())) {
         for (n, &k) in kids.iter().enumerate() {
             walk(
@@ -272,7 +275,7 @@ fn format_duration(d: Duration) -> String {
 fn format_value(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{:?}", truncate(s.as_str())),
-        other => truncate(&other.to_string()),
+        other => truncate(&other.to_string().escape_debug().to_string()),
     }
 }
 
@@ -280,5 +283,113 @@ fn truncate(s: &str) -> String {
     match s.char_indices().nth(MAX_VALUE_CHARS) {
         Some((cut, _)) => format!("{}…", &s[..cut]),
         None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceState};
+    use opentelemetry::{InstrumentationScope, KeyValue};
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+
+    use super::*;
+
+    fn span(
+        id: u64,
+        parent: u64,
+        name: &'static str,
+        start_ms: u64,
+        attrs: Vec<KeyValue>,
+    ) -> SpanData {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(7u128),
+                SpanId::from(id),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::from(parent),
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: name.into(),
+            start_time: t0 + Duration::from_millis(start_ms),
+            end_time: t0 + Duration::from_millis(start_ms + 2),
+            attributes: attrs,
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::builder("test").build(),
+        }
+    }
+
+    #[test]
+    fn children_are_ordered_by_start_and_indented() {
+        let spans = vec![
+            span(3, 1, "second", 5, vec![]),
+            span(
+                2,
+                1,
+                "first",
+                1,
+                vec![KeyValue::new("thread.id", 1), KeyValue::new("n", 3)],
+            ),
+            span(4, 2, "grandchild", 2, vec![]),
+            span(1, 0, "root", 0, vec![]),
+        ];
+        let text = render_trace(Some("svc"), &spans);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "trace 00000000000000000000000000000007  svc  (4 spans)"
+        );
+        assert!(lines[1].trim_start().starts_with("root"), "{text}");
+        assert!(
+            lines[2].contains("├─ first")
+                && lines[2].contains("n=3")
+                && !lines[2].contains("thread.id"),
+            "{text}"
+        );
+        assert!(lines[3].contains("│  └─ grandchild"), "{text}");
+        assert!(lines[4].contains("└─ second"), "{text}");
+        assert!(lines[1].contains("2.0ms"), "{text}");
+    }
+
+    #[test]
+    fn an_incomplete_trace_shows_orphans_at_the_top() {
+        let spans = vec![
+            span(5, 99, "orphan", 0, vec![]),
+            span(6, 5, "its_child", 1, vec![]),
+        ];
+        let text = render_trace(None, &spans);
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .trim_start()
+                .starts_with("orphan"),
+            "{text}"
+        );
+        assert!(text.contains("└─ its_child"), "{text}");
+    }
+
+    #[test]
+    fn long_and_hostile_values_are_truncated_and_escaped() {
+        let long = "é".repeat(500);
+        let mut s = span(1, 0, "root", 0, vec![KeyValue::new("prompt", long)]);
+        s.status = Status::error("line1\nline2\u{1b}[31m");
+        let text = render_trace(None, &[s]);
+        assert_eq!(
+            text.lines().count(),
+            2,
+            "one line per span, no injected newlines:\n{text}"
+        );
+        assert!(text.contains('…'));
+        assert!(!text.contains('\u{1b}'), "escape sequences are escaped");
+        assert!(text.chars().filter(|c| *c == 'é').count() <= MAX_VALUE_CHARS);
     }
 }
