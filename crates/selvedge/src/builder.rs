@@ -6,10 +6,11 @@ use tracing::Dispatch;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::fmt::MakeWriter;
 
+use crate::accounting::AccountedExporter;
 use crate::config::Settings;
 use crate::env::ProcessEnv;
 use crate::logs::LogWriter;
-use crate::pipeline::{Pipeline, Writers};
+use crate::pipeline::{CustomSpanExporter, Outputs, Pipeline};
 use crate::{Error, ExporterKind, LogFormat, Propagator, Protocol, Sampler, Telemetry};
 
 /// Configures and installs the telemetry pipeline.
@@ -39,6 +40,7 @@ pub struct TelemetryBuilder {
     pub(crate) settings: Settings,
     pub(crate) log_writer: LogWriter,
     pub(crate) console_writer: Option<BoxMakeWriter>,
+    pub(crate) span_exporter: Option<CustomSpanExporter>,
 }
 
 impl std::fmt::Debug for TelemetryBuilder {
@@ -178,6 +180,25 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Sends traces to `exporter` instead of OTLP or the console (an in-memory
+    /// exporter in tests, a vendor exporter, …). It still runs behind the batch
+    /// processor with selvedge's accounting, so [`Status`](crate::Status) counts
+    /// what it exported, failed or dropped. Implies `ExporterKind::Custom`.
+    pub fn with_span_exporter<E>(mut self, exporter: E) -> Self
+    where
+        E: opentelemetry_sdk::trace::SpanExporter + 'static,
+    {
+        self.settings.traces_exporter = Some(ExporterKind::Custom);
+        self.span_exporter = Some(Box::new(move |counters, batch| {
+            opentelemetry_sdk::trace::BatchSpanProcessor::builder(AccountedExporter::new(
+                exporter, counters,
+            ))
+            .with_batch_config(batch)
+            .build()
+        }));
+        self
+    }
+
     /// How many finished spans may wait for export (else `OTEL_BSP_MAX_QUEUE_SIZE`,
     /// else 2048). Spans beyond it are dropped and counted in
     /// [`Status::spans_dropped`](crate::Status::spans_dropped); memory stays bounded.
@@ -231,12 +252,14 @@ impl TelemetryBuilder {
             settings,
             log_writer,
             console_writer,
+            span_exporter,
         } = self;
         let (pipeline, dispatch) = Pipeline::build(
             &settings,
-            Writers {
+            Outputs {
                 log: log_writer,
                 console: console_writer,
+                span_exporter,
             },
             &ProcessEnv,
         )?;

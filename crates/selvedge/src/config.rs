@@ -10,7 +10,7 @@ use crate::Error;
 ///
 /// Chosen by [`TelemetryBuilder::with_protocol`](crate::TelemetryBuilder::with_protocol),
 /// else `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}PROTOCOL`, else `http/protobuf` (the
-/// specification's default; it is also the faster transport, see docs/performance.md).
+/// specification's default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Protocol {
@@ -60,6 +60,8 @@ pub enum ExporterKind {
     Console,
     /// Nowhere: the signal is off.
     None,
+    /// An exporter given to [`TelemetryBuilder::with_span_exporter`](crate::TelemetryBuilder::with_span_exporter).
+    Custom,
 }
 
 impl ExporterKind {
@@ -79,6 +81,7 @@ impl fmt::Display for ExporterKind {
             ExporterKind::Otlp => "otlp",
             ExporterKind::Console => "console",
             ExporterKind::None => "none",
+            ExporterKind::Custom => "custom",
         })
     }
 }
@@ -434,7 +437,22 @@ impl Config {
             log_filter,
             log_format,
             max_queue_size,
-            metrics_interval: s.metrics_interval.unwrap_or(DEFAULT_METRICS_INTERVAL),
+            metrics_interval: match s.metrics_interval {
+                Some(i) => i,
+                None => match e.var(env::OTEL_METRIC_EXPORT_INTERVAL) {
+                    Some(v) => match parse_millis(env::OTEL_METRIC_EXPORT_INTERVAL, &v)? {
+                        d if d.is_zero() => {
+                            return Err(invalid(
+                                env::OTEL_METRIC_EXPORT_INTERVAL,
+                                &v,
+                                "must be positive",
+                            ))
+                        }
+                        d => d,
+                    },
+                    None => DEFAULT_METRICS_INTERVAL,
+                },
+            },
             shutdown_timeout: s.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             warnings,
         })
@@ -1016,6 +1034,7 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317"),
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://"),
             ("OTEL_BSP_MAX_QUEUE_SIZE", "0"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "1m"),
         ];
         for &(var, value) in cases {
             let vars: Vec<(&'static str, &'static str)> = vec![(leak(var), leak(value))];

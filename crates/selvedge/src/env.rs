@@ -31,6 +31,8 @@ pub const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
 pub const OTEL_PROPAGATORS: &str = "OTEL_PROPAGATORS";
 /// Span queue capacity of the batch processor.
 pub const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
+/// Metric export interval in milliseconds.
+pub const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
 /// Log filter directives, as for `tracing_subscriber::EnvFilter`.
 pub const RUST_LOG: &str = "RUST_LOG";
 /// Log line format: `text` or `json`.

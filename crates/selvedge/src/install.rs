@@ -7,7 +7,7 @@ use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 
 use crate::config::Config;
 use crate::env::ProcessEnv;
-use crate::pipeline::{Pipeline, Writers};
+use crate::pipeline::{Outputs, Pipeline};
 use crate::{Error, Propagator, Status, Telemetry, TelemetryBuilder};
 
 /// The installed pipeline, if any. The mutex serialises racing installs: the
@@ -54,12 +54,14 @@ pub(crate) fn install(builder: TelemetryBuilder) -> Result<Telemetry, Error> {
         settings,
         log_writer,
         console_writer,
+        span_exporter,
     } = builder;
     let (pipeline, dispatch) = Pipeline::build(
         &settings,
-        Writers {
+        Outputs {
             log: log_writer,
             console: console_writer,
+            span_exporter,
         },
         &ProcessEnv,
     )?;

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::trace::{
+    BatchConfig, BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider,
+};
 use opentelemetry_sdk::Resource;
 use tracing::Dispatch;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
@@ -29,10 +31,19 @@ const CONSOLE_BATCH_DELAY: Duration = Duration::from_millis(200);
 /// Extra time the caller waits for the shutdown thread beyond the shutdown timeout.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
-/// Where the output for people goes.
-pub(crate) struct Writers {
+/// Builds the batch processor around a user-supplied span exporter, given the
+/// counters to account with and the batch configuration.
+pub(crate) type CustomSpanExporter =
+    Box<dyn FnOnce(Arc<Counters>, BatchConfig) -> BatchSpanProcessor + Send>;
+
+/// Where output goes, beside the resolved configuration.
+pub(crate) struct Outputs {
+    /// Log lines.
     pub log: LogWriter,
+    /// Console trace trees and metrics.
     pub console: Option<BoxMakeWriter>,
+    /// A user-supplied span exporter.
+    pub span_exporter: Option<CustomSpanExporter>,
 }
 
 /// Lets the console exporters for traces and metrics share one builder-supplied writer.
@@ -62,7 +73,7 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     pub(crate) fn build(
         settings: &Settings,
-        writers: Writers,
+        outputs: Outputs,
         env: &dyn Env,
     ) -> Result<(Pipeline, Dispatch), Error> {
         let config = Config::resolve(settings, env)?;
@@ -78,7 +89,8 @@ impl Pipeline {
             None
         };
 
-        let console = writers.console.map(Arc::new);
+        let console = outputs.console.map(Arc::new);
+        let mut custom = outputs.span_exporter;
         let console_writer = || match &console {
             Some(shared) => BoxMakeWriter::new(SharedWriter(shared.clone())),
             None => BoxMakeWriter::new(std::io::stderr),
@@ -96,6 +108,14 @@ impl Pipeline {
                     ))
                     .with_batch_config(batch.with_scheduled_delay(CONSOLE_BATCH_DELAY).build())
                     .build(),
+                    ExporterKind::Custom => match custom.take() {
+                        Some(build) => build(counters.clone(), batch.build()),
+                        None => return Err(crate::config::invalid(
+                            "TelemetryBuilder::with_traces_exporter",
+                            "custom",
+                            "a custom exporter is set with TelemetryBuilder::with_span_exporter",
+                        )),
+                    },
                     _ => exporter::span_processor(
                         &config.traces,
                         &settings.headers,
@@ -157,7 +177,7 @@ impl Pipeline {
             .with(env_filter)
             .with(otel_layer)
             .with(metrics_layer)
-            .with(logs::layer(config.log_format, writers.log));
+            .with(logs::layer(config.log_format, outputs.log));
 
         let pipeline = Pipeline {
             config,

@@ -1,0 +1,31 @@
+# selvedge developer recipes. `just --list` shows them.
+
+rotel_version := "0.0.1a15"
+
+# Run the quickstart (console trace trees; set OTEL_EXPORTER_OTLP_ENDPOINT to export).
+run example="quickstart":
+    cargo run --example {{example}}
+
+# The test suite (the same command README.md and CI use).
+test:
+    cargo test --workspace
+
+# End to end against the real rotel collector (installed from PyPI if missing).
+e2e:
+    python3 -c "import rotel" 2>/dev/null || pip install --quiet "rotel=={{rotel_version}}"
+    SELVEDGE_ROTEL="$(python3 -c 'import rotel, os; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))')" \
+        cargo test -p selvedge-tests --test e2e_rotel -- --ignored --nocapture
+
+# Criterion benchmarks, each variant in its own process (see docs/performance.md).
+bench:
+    for v in hand_assembled selvedge; do cargo bench -p selvedge --bench span_pipeline -- --exact "span/$v"; done
+
+# Formatting, clippy with warnings as errors, and the no-transport build.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo test -p selvedge --no-default-features --test without_transports
+
+# API docs, warnings as errors.
+doc:
+    RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
