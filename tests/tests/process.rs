@@ -256,3 +256,33 @@ fn sixteen_threads_racing_to_install_get_one_pipeline() {
         "one console pipeline printed the after_race trace:\n{stderr}"
     );
 }
+
+#[test]
+fn the_w3c_propagator_is_installed_globally() {
+    let receiver = Receiver::start();
+    let endpoint = receiver.http_endpoint();
+    let (out, stdout, stderr, _) = run(probe(
+        "propagate",
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)],
+    ));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let span = receiver
+        .wait_for_spans(1, WAIT)
+        .named("propagation_check")
+        .clone();
+    let expected = format!("traceparent=00-{}-{}-01", span.trace_id(), span.span_id());
+    assert!(
+        stdout.contains(&expected),
+        "expected {expected} in:\n{stdout}"
+    );
+
+    let (out, stdout, stderr, _) = run(probe(
+        "propagate",
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_PROPAGATORS", "none"),
+        ],
+    ));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("traceparent=<none>"), "{stdout}");
+}

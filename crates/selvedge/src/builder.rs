@@ -213,7 +213,7 @@ impl TelemetryBuilder {
         self
     }
 
-    /// The most flush and shutdown may take before giving up (default 5 s).
+    /// The most flush and shutdown may take before giving up (default 2 s).
     pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.settings.shutdown_timeout = Some(timeout);
         self

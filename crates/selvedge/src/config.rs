@@ -326,7 +326,7 @@ pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Span queue capacity, as the SDK's batch processor defaults to.
 pub(crate) const DEFAULT_MAX_QUEUE_SIZE: usize = 2048;
 /// How long a guard waits for flush and shutdown before giving up.
-pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often metrics are pushed (the OTel specification's default).
 pub(crate) const DEFAULT_METRICS_INTERVAL: Duration = Duration::from_secs(60);
 /// The log filter when neither the builder nor `RUST_LOG` sets one.

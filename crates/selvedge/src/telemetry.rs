@@ -14,7 +14,7 @@ use crate::{ShutdownError, Status, TelemetryBuilder};
 /// that installed the pipeline is dropped (or [`shutdown`](Self::shutdown) is
 /// called), queued spans and metrics are flushed and the exporters shut down.
 /// That work runs on its own thread and is bounded by the shutdown timeout
-/// (default 5 s), so dropping the handle never hangs, not even inside a
+/// (default 2 s), so dropping the handle never hangs, not even inside a
 /// current-thread tokio runtime. If something could not be flushed, `drop`
 /// says so on stderr; call `shutdown()` to get it as an error instead.
 ///

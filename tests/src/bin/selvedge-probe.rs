@@ -40,6 +40,7 @@ fn main() {
             rt.block_on(in_runtime());
         }
         "race" => race(),
+        "propagate" => propagate(),
         other => {
             eprintln!("probe: unknown scenario {other:?}");
             std::process::exit(64);
@@ -130,4 +131,19 @@ fn race() {
         "race: after dropping owner installed={}",
         selvedge::status().installed
     );
+}
+
+/// Injects the current context with the global propagator from inside a span and
+/// prints what a carrier would hold.
+fn propagate() {
+    let telemetry = install();
+    tracing::info_span!("propagation_check").in_scope(|| {
+        let mut carrier = std::collections::HashMap::new();
+        opentelemetry::global::get_text_map_propagator(|p| p.inject(&mut carrier));
+        println!(
+            "traceparent={}",
+            carrier.get("traceparent").map_or("<none>", String::as_str)
+        );
+    });
+    drop(telemetry);
 }
