@@ -1,45 +1,35 @@
-//! The log-line layer: text for people, JSON for machines.
-
-use std::io::IsTerminal;
+//! The log-line layer: selvedge-correlation's lines, text or JSON, with trace ids.
 
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
+
+use selvedge_correlation::{CorrelationLayer, Format};
 
 use crate::LogFormat;
 
 /// Where log lines go unless the builder says otherwise.
 #[derive(Default)]
 pub(crate) enum LogWriter {
-    /// Standard output (colours only when it is a terminal).
+    /// Standard output.
     #[default]
     Stdout,
-    /// A writer the builder supplied (never coloured).
+    /// A writer the builder supplied.
     Custom(BoxMakeWriter),
 }
 
-/// The fmt layer for `format`, writing to `writer`.
+/// The correlated log layer for `format`, writing to `writer`.
 pub(crate) fn layer<S>(format: LogFormat, writer: LogWriter) -> Box<dyn Layer<S> + Send + Sync>
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
 {
-    let (writer, ansi) = match writer {
-        LogWriter::Stdout => (
-            BoxMakeWriter::new(std::io::stdout),
-            std::io::stdout().is_terminal(),
-        ),
-        LogWriter::Custom(w) => (w, false),
+    let writer = match writer {
+        LogWriter::Stdout => BoxMakeWriter::new(std::io::stdout),
+        LogWriter::Custom(w) => w,
     };
-    match format {
-        LogFormat::Text => tracing_subscriber::fmt::layer()
-            .with_writer(writer)
-            .with_ansi(ansi)
-            .boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_writer(writer)
-            .boxed(),
-    }
+    let format = match format {
+        LogFormat::Text => Format::Text,
+        LogFormat::Json => Format::Json,
+    };
+    CorrelationLayer::new(format).with_writer(writer).boxed()
 }
