@@ -84,7 +84,11 @@ fn nested_spans_and_explicit_parents() {
         let l = line(&lines, message);
         // serde_json's map is sorted by key.
         let keys: Vec<&str> = l.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, ["level", "message", "target", "timestamp"], "no ids, no empty fields: {l}");
+        assert_eq!(
+            keys,
+            ["level", "message", "target", "timestamp"],
+            "no ids, no empty fields: {l}"
+        );
     }
 
     let inner = line(&lines, "in inner");
@@ -95,7 +99,10 @@ fn nested_spans_and_explicit_parents() {
     assert_eq!(inner["spans"][0]["job"], "ingest");
     assert_eq!(inner["spans"][1]["name"], "inner");
     let ts = inner["timestamp"].as_str().unwrap();
-    assert!(ts.len() == 27 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T', "{ts}");
+    assert!(
+        ts.len() == 27 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T',
+        "{ts}"
+    );
 }
 
 #[test]
@@ -103,11 +110,16 @@ fn tasks_moved_across_worker_threads_keep_their_ids() {
     let receiver = Receiver::start();
     let logs = CapturedWriter::default();
     let (telemetry, dispatch) = builder(&receiver, &logs).build().expect("build");
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let mut tasks = Vec::new();
         for i in 0..8 {
-            let span = tracing::dispatcher::with_default(&dispatch, || tracing::info_span!("task", i));
+            let span =
+                tracing::dispatcher::with_default(&dispatch, || tracing::info_span!("task", i));
             let fut = async move {
                 tracing::info!(i, "task started");
                 for _ in 0..3 {
@@ -116,7 +128,9 @@ fn tasks_moved_across_worker_threads_keep_their_ids() {
                 }
                 tracing::info!(i, "task finished");
             };
-            tasks.push(tokio::spawn(fut.instrument(span).with_subscriber(dispatch.clone())));
+            tasks.push(tokio::spawn(
+                fut.instrument(span).with_subscriber(dispatch.clone()),
+            ));
         }
         for t in tasks {
             t.await.unwrap();
@@ -142,7 +156,11 @@ fn remote(flags: TraceFlags) -> (opentelemetry::Context, TraceId, SpanId) {
     let trace_id = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
     let span_id = SpanId::from_hex("00f067aa0ba902b7").unwrap();
     let sc = SpanContext::new(trace_id, span_id, flags, true, TraceState::default());
-    (opentelemetry::Context::new().with_remote_span_context(sc), trace_id, span_id)
+    (
+        opentelemetry::Context::new().with_remote_span_context(sc),
+        trace_id,
+        span_id,
+    )
 }
 
 #[test]
@@ -154,7 +172,8 @@ fn a_parent_set_after_creation_is_honoured() {
     tracing::dispatcher::with_default(&dispatch, || {
         let span = tracing::info_span!("continued");
         // The correlation layer saw the span's creation; it must not have started the OTel span.
-        span.set_parent(cx).expect("set_parent after creation still works");
+        span.set_parent(cx)
+            .expect("set_parent after creation still works");
         span.in_scope(|| tracing::info!("in continued"));
     });
     telemetry.shutdown().expect("shutdown");
@@ -179,13 +198,18 @@ fn an_unsampled_span_has_ids_and_flags_00() {
         span.set_parent(cx).unwrap();
         span.in_scope(|| {
             tracing::info!("in unsampled");
-            tracing::info_span!("unsampled_child").in_scope(|| tracing::info!("in unsampled child"));
+            tracing::info_span!("unsampled_child")
+                .in_scope(|| tracing::info!("in unsampled child"));
         });
         tracing::info_span!("sampled_root").in_scope(|| tracing::info!("in sampled"));
     });
     telemetry.shutdown().expect("shutdown");
     let spans = receiver.wait_for_spans(1, WAIT);
-    assert_eq!(spans.names(), ["sampled_root"], "the unsampled trace is not exported");
+    assert_eq!(
+        spans.names(),
+        ["sampled_root"],
+        "the unsampled trace is not exported"
+    );
     let lines = lines(&logs);
     let parent = line(&lines, "in unsampled");
     let child = line(&lines, "in unsampled child");
@@ -202,23 +226,41 @@ fn an_unsampled_span_has_ids_and_flags_00() {
 fn text_lines_end_with_the_ids() {
     let receiver = Receiver::start();
     let logs = CapturedWriter::default();
-    let (telemetry, dispatch) = builder(&receiver, &logs).with_log_format(LogFormat::Text).build().expect("build");
+    let (telemetry, dispatch) = builder(&receiver, &logs)
+        .with_log_format(LogFormat::Text)
+        .build()
+        .expect("build");
     tracing::dispatcher::with_default(&dispatch, || {
         tracing::info!("outside");
-        tracing::info_span!("work", k = "v").in_scope(|| tracing::warn!(tokens = 42_u64, "inside\nnext"));
+        tracing::info_span!("work", k = "v")
+            .in_scope(|| tracing::warn!(tokens = 42_u64, "inside\nnext"));
     });
     telemetry.shutdown().expect("shutdown");
     let span = receiver.wait_for_spans(1, WAIT).named("work").clone();
     let text = logs.text();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 2, "a newline in a message does not split the line:\n{text}");
-    assert!(lines[0].ends_with("selvedge_tests: outside") || lines[0].contains(": outside"), "{text}");
+    assert_eq!(
+        lines.len(),
+        2,
+        "a newline in a message does not split the line:\n{text}"
+    );
+    assert!(
+        lines[0].ends_with("selvedge_tests: outside") || lines[0].contains(": outside"),
+        "{text}"
+    );
     assert!(!lines[0].contains("trace_id"), "{text}");
     let expected_tail = format!(
         "work{{k=\"v\"}}: correlation: inside\\nnext tokens=42 trace_id={} span_id={}",
         span.trace_id(),
         span.span_id()
     );
-    assert!(lines[1].ends_with(&expected_tail), "{}\nexpected tail: {expected_tail}", lines[1]);
-    assert!(lines[1].contains("  WARN ") || lines[1].contains(" WARN "), "{text}");
+    assert!(
+        lines[1].ends_with(&expected_tail),
+        "{}\nexpected tail: {expected_tail}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains("  WARN ") || lines[1].contains(" WARN "),
+        "{text}"
+    );
 }

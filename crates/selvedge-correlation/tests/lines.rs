@@ -33,7 +33,10 @@ impl Buf {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
     }
     fn json(&self) -> Vec<Value> {
-        self.text().lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
     }
 }
 
@@ -76,7 +79,10 @@ fn reserved_names_odd_values_and_recorded_fields() {
     assert_eq!(l["flag"], false);
     assert_eq!(l["dbg"], "[\"x\\ny\"]");
     assert_eq!(l["message"], "odd \"values\"\n");
-    assert_eq!(l["span"]["stage"], "parse", "fields recorded later are included");
+    assert_eq!(
+        l["span"]["stage"], "parse",
+        "fields recorded later are included"
+    );
     assert_eq!(l["span"]["quote"], "a\"b");
 }
 
@@ -84,7 +90,10 @@ fn reserved_names_odd_values_and_recorded_fields() {
 fn list_and_current_span_can_be_turned_off() {
     let buf = Buf::default();
     with_otel(
-        CorrelationLayer::json().with_span_list(false).with_current_span(false).with_writer(buf.clone()),
+        CorrelationLayer::json()
+            .with_span_list(false)
+            .with_current_span(false)
+            .with_writer(buf.clone()),
         || tracing::info_span!("a").in_scope(|| tracing::info!("x")),
     );
     let l = &buf.json()[0];
@@ -95,20 +104,32 @@ fn list_and_current_span_can_be_turned_off() {
 #[test]
 fn short_ids_in_text() {
     let buf = Buf::default();
-    with_otel(CorrelationLayer::text().with_short_ids(true).with_writer(buf.clone()), || {
-        tracing::info_span!("a").in_scope(|| tracing::info!("x"))
-    });
+    with_otel(
+        CorrelationLayer::text()
+            .with_short_ids(true)
+            .with_writer(buf.clone()),
+        || tracing::info_span!("a").in_scope(|| tracing::info!("x")),
+    );
     let text = buf.text();
     let tail: Vec<&str> = text.trim_end().rsplit(' ').take(2).collect();
-    assert!(tail[0].starts_with("span_id=") && tail[0].len() == "span_id=".len() + 8, "{text}");
-    assert!(tail[1].starts_with("trace_id=") && tail[1].len() == "trace_id=".len() + 8, "{text}");
+    assert!(
+        tail[0].starts_with("span_id=") && tail[0].len() == "span_id=".len() + 8,
+        "{text}"
+    );
+    assert!(
+        tail[1].starts_with("trace_id=") && tail[1].len() == "trace_id=".len() + 8,
+        "{text}"
+    );
 }
 
 #[test]
 fn without_an_otel_layer_lines_have_no_ids() {
     let buf = Buf::default();
-    let subscriber = tracing_subscriber::registry().with(CorrelationLayer::json().with_writer(buf.clone()));
-    tracing::subscriber::with_default(subscriber, || tracing::info_span!("a").in_scope(|| tracing::info!("x")));
+    let subscriber =
+        tracing_subscriber::registry().with(CorrelationLayer::json().with_writer(buf.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info_span!("a").in_scope(|| tracing::info!("x"))
+    });
     let l = &buf.json()[0];
     assert!(l.get("trace_id").is_none(), "{l}");
     assert_eq!(l["span"]["name"], "a");
