@@ -19,7 +19,7 @@ e2e:
 # Criterion benchmarks, each variant in its own process (see docs/performance.md).
 bench:
     for v in hand_assembled selvedge; do cargo bench -p selvedge --bench span_pipeline -- --exact "span/$v"; done
-    for v in json/fmt json/selvedge json/json_subscriber json/json_subscriber_ids json/fmt_devnull json/init_tracing_otel_devnull text/fmt text/selvedge; do cargo bench -p selvedge-correlation --bench log_line -- --exact "$v"; done
+    for v in json/fmt json/selvedge json/json_subscriber json/json_subscriber_ids json/fmt_devnull json/init_tracing_otel_devnull text/fmt text/selvedge; do cargo bench --manifest-path benches/peers/Cargo.toml --bench log_line -- --exact "$v"; done
 
 # Formatting, clippy with warnings as errors, and the no-transport build.
 lint:

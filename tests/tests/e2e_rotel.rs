@@ -35,6 +35,8 @@ impl Rotel {
                 "blackhole",
                 "--debug-log",
                 "traces",
+                "--debug-log",
+                "logs",
                 "--debug-log-verbosity",
                 "detailed",
             ])
@@ -159,12 +161,14 @@ fn spans_reach_rotel_over_grpc_and_http_with_their_attributes() {
                 format!("http://127.0.0.1:{}", rotel.http),
             ),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".into()),
+            ("OTEL_LOGS_EXPORTER", "otlp".into()),
         ],
     );
     let out = rotel.wait_for("10 spans from both services", |o| {
         o.matches("Name           : ").count() >= 10
             && o.contains("e2e-grpc")
             && o.contains("e2e-http")
+            && o.contains("Body: Str(fetched documents)")
     });
 
     for expected in [
@@ -192,6 +196,29 @@ fn spans_reach_rotel_over_grpc_and_http_with_their_attributes() {
         2,
         "one pipeline per transport"
     );
+
+    // The log record carries the trace and span of the span it was logged in.
+    let lines: Vec<&str> = out.lines().collect();
+    let body = lines
+        .iter()
+        .position(|l| l.contains("Body: Str(fetched documents)"))
+        .expect("log record");
+    let field = |name: &str| -> String {
+        lines[body..]
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .map(|v| v.trim_start_matches([' ', ':']).trim().to_string())
+            .unwrap_or_else(|| panic!("no {name} after the log body"))
+    };
+    let (log_trace, log_span) = (field("Trace ID"), field("Span ID"));
+    assert_eq!(log_trace.len(), 32, "{log_trace}");
+    let span_line = lines
+        .iter()
+        .position(|l| l.trim() == format!("ID             : {log_span}"))
+        .unwrap_or_else(|| panic!("no exported span with id {log_span}"));
+    assert!(lines[span_line + 1].contains("Name           : fetch_documents"));
+    assert!(lines[span_line - 2].contains(&log_trace), "same trace");
+    println!("rotel| log record 'fetched documents' trace_id={log_trace} span_id={log_span} = span fetch_documents");
     // Evidence for the record (visible with --nocapture).
     println!(
         "rotel received {} spans",

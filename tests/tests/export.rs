@@ -249,7 +249,13 @@ fn shutdown_against_a_stalled_collector_is_bounded_and_says_what_was_lost() {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
     match result {
-        Err(ShutdownError::Timeout { pending, .. }) => assert_eq!(pending, 7),
+        Err(ShutdownError::Timeout {
+            pending_spans,
+            pending_logs,
+            ..
+        }) => {
+            assert_eq!((pending_spans, pending_logs), (7, 0))
+        }
         Err(other) => panic!("expected a timeout, got {other}"),
         Ok(()) => panic!("a stalled collector cannot have received the spans"),
     }

@@ -7,11 +7,10 @@
 //! the span is created: starting the OTel span early would make a later
 //! `span.set_parent(remote)` fail.
 
-use std::sync::OnceLock;
-
-use opentelemetry::trace::{SpanContext, TraceContextExt};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use tracing::Dispatch;
 use tracing_core::span;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -21,6 +20,8 @@ pub struct TraceIds {
     trace_id: [u8; 32],
     span_id: [u8; 16],
     sampled: bool,
+    raw_trace_id: TraceId,
+    raw_span_id: SpanId,
 }
 
 impl TraceIds {
@@ -33,6 +34,8 @@ impl TraceIds {
             trace_id: [0; 32],
             span_id: [0; 16],
             sampled: sc.is_sampled(),
+            raw_trace_id: sc.trace_id(),
+            raw_span_id: sc.span_id(),
         };
         hex(&sc.trace_id().to_bytes(), &mut ids.trace_id);
         hex(&sc.span_id().to_bytes(), &mut ids.span_id);
@@ -54,6 +57,22 @@ impl TraceIds {
         self.sampled
     }
 
+    /// The span context these ids describe (not remote, empty trace state).
+    pub fn span_context(&self) -> SpanContext {
+        let flags = if self.sampled {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
+        SpanContext::new(
+            self.raw_trace_id,
+            self.raw_span_id,
+            flags,
+            false,
+            TraceState::default(),
+        )
+    }
+
     /// The W3C trace flags: `"01"` sampled, `"00"` not.
     pub fn trace_flags(&self) -> &'static str {
         if self.sampled {
@@ -71,24 +90,39 @@ fn hex(bytes: &[u8], out: &mut [u8]) {
     }
 }
 
-/// Per-span cache: unset until the span's first event, then the ids (or `None`
-/// when no OTel layer knows the span, e.g. export is off or the span is filtered).
-#[derive(Debug, Default)]
-pub(crate) struct CachedIds(OnceLock<Option<TraceIds>>);
+/// Per-span cache, inserted at the span's first event: the ids, or `None` when
+/// no OTel layer knows the span (export off, or the span filtered out).
+#[derive(Debug, Clone, Copy)]
+struct CachedIds(Option<TraceIds>);
 
-impl CachedIds {
-    pub(crate) fn get(&self) -> Option<Option<TraceIds>> {
-        self.0.get().copied()
+/// The ids of `span`'s OTel span, or of its nearest ancestor that has one.
+///
+/// The first call for a span asks tracing-opentelemetry (which starts the OTel
+/// span if it has not started yet — only ever at its first event) and caches
+/// the answer in the span's extensions; later calls read the cache.
+pub(crate) fn span_ids<S>(span: &SpanRef<'_, S>, dispatch: Option<&Dispatch>) -> Option<TraceIds>
+where
+    S: for<'a> LookupSpan<'a>,
+{
+    for s in span.scope() {
+        let cached = s.extensions().get::<CachedIds>().copied();
+        let ids = match cached {
+            Some(CachedIds(ids)) => ids,
+            None => {
+                // No extension guard may be held while tracing-opentelemetry locks the span.
+                let ids = dispatch.and_then(|d| lookup(&s.id(), d));
+                s.extensions_mut().replace(CachedIds(ids));
+                ids
+            }
+        };
+        if ids.is_some() {
+            return ids;
+        }
     }
-
-    pub(crate) fn set(&self, ids: Option<TraceIds>) {
-        let _ = self.0.set(ids);
-    }
+    None
 }
 
-/// Asks tracing-opentelemetry for the span's OTel context (starting the OTel
-/// span if it has not started yet — only ever at its first event).
-pub(crate) fn lookup(id: &span::Id, dispatch: &Dispatch) -> Option<TraceIds> {
+fn lookup(id: &span::Id, dispatch: &Dispatch) -> Option<TraceIds> {
     let cx = tracing_opentelemetry::get_otel_context(id, dispatch)?;
     TraceIds::from_span_context(cx.span().span_context())
 }

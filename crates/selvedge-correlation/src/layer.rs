@@ -11,20 +11,18 @@ use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::Event;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
 use crate::format::json::{self, JsonFields, Line};
 use crate::format::text::{self, TextFields};
 use crate::format::Format;
-use crate::ids::{self, CachedIds, TraceIds};
+use crate::ids;
 
-/// What the layer keeps per span: its fields rendered once, at creation (and
-/// on `record`), and the OTel ids once its first event needs them.
+/// What the layer keeps per span: its fields rendered once, at creation (and on `record`).
 #[derive(Debug)]
 pub(crate) struct SpanState {
     pub fields: String,
-    ids: CachedIds,
 }
 
 thread_local! {
@@ -157,34 +155,6 @@ impl<W> CorrelationLayer<W> {
         }
     }
 
-    /// The ids of `span`'s OTel span, or of its nearest ancestor that has one.
-    fn ids<S>(&self, span: &SpanRef<'_, S>) -> Option<TraceIds>
-    where
-        S: for<'a> LookupSpan<'a>,
-    {
-        for s in span.scope() {
-            let cached = s
-                .extensions()
-                .get::<SpanState>()
-                .and_then(|st| st.ids.get());
-            let ids = match cached {
-                Some(ids) => ids,
-                None => {
-                    // No extension guard may be held while tracing-opentelemetry locks the span.
-                    let ids = self.dispatch().and_then(|d| ids::lookup(&s.id(), &d));
-                    if let Some(state) = s.extensions().get::<SpanState>() {
-                        state.ids.set(ids);
-                    }
-                    ids
-                }
-            };
-            if ids.is_some() {
-                return ids;
-            }
-        }
-        None
-    }
-
     fn dispatch(&self) -> Option<Dispatch> {
         self.dispatch.get().and_then(WeakDispatch::upgrade)
     }
@@ -222,10 +192,7 @@ where
         self.render_fields(attrs, &mut out);
         let fields = String::from_utf8(out)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        span.extensions_mut().insert(SpanState {
-            fields,
-            ids: CachedIds::default(),
-        });
+        span.extensions_mut().insert(SpanState { fields });
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -241,7 +208,10 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let span = ctx.event_span(event);
-        let ids = span.as_ref().and_then(|s| self.ids(s));
+        let dispatch = self.dispatch();
+        let ids = span
+            .as_ref()
+            .and_then(|s| ids::span_ids(s, dispatch.as_ref()));
         let line = Line {
             span: span.as_ref(),
             ids,

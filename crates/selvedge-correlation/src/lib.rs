@@ -46,6 +46,12 @@
 //!
 //! The `selvedge` setup crate does this for you.
 //!
+//! # OTLP log records
+//!
+//! To export events as OTel log records with the same ids, wrap
+//! opentelemetry-appender-tracing's bridge in [`WithEventContext`], so events
+//! with an explicit `parent:` carry the parent's ids there too.
+//!
 //! # Cost
 //!
 //! Span fields are rendered once, when the span is created; the ids are looked
@@ -56,11 +62,13 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod event_context;
 mod format;
 mod ids;
 mod layer;
 mod time;
 
+pub use event_context::WithEventContext;
 pub use format::Format;
 pub use ids::TraceIds;
 pub use layer::CorrelationLayer;

@@ -149,8 +149,10 @@ impl Shared {
         for rl in req.resource_logs {
             let resource = rl.resource.map(|r| r.attributes).unwrap_or_default();
             for sl in rl.scope_logs {
+                let scope = sl.scope.map(|s| s.name).unwrap_or_default();
                 for record in sl.log_records {
-                    data.logs.push(ReceivedLog::new(record, resource.clone()));
+                    data.logs
+                        .push(ReceivedLog::new(record, resource.clone(), scope.clone()));
                 }
             }
         }

@@ -244,16 +244,28 @@ pub struct ReceivedLog {
     pub record: LogRecord,
     /// Its resource's attributes.
     pub resource: Vec<KeyValue>,
+    /// Its instrumentation scope's name (the tracing target, for the appender bridge).
+    pub scope: String,
     attributes: Vec<KeyValue>,
 }
 
 impl ReceivedLog {
-    pub(crate) fn new(record: LogRecord, resource: Vec<KeyValue>) -> Self {
+    pub(crate) fn new(record: LogRecord, resource: Vec<KeyValue>, scope: String) -> Self {
         let attributes = record.attributes.clone();
         Self {
             record,
             resource,
+            scope,
             attributes,
+        }
+    }
+
+    /// The body as a string, if it is one.
+    pub fn body_str(&self) -> Option<&str> {
+        use opentelemetry_proto::tonic::common::v1::any_value::Value;
+        match self.record.body.as_ref()?.value.as_ref()? {
+            Value::StringValue(s) => Some(s),
+            _ => None,
         }
     }
 

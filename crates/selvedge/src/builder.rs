@@ -142,6 +142,14 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Whether tracing events are also exported as OTel log records (else
+    /// `OTEL_LOGS_EXPORTER`, else `none`: log *lines* are always written).
+    /// `Otlp` sends them, with the trace and span ids of the line, to the endpoint.
+    pub fn with_logs_exporter(mut self, kind: ExporterKind) -> Self {
+        self.settings.logs_exporter = Some(kind);
+        self
+    }
+
     /// The global propagators (else `OTEL_PROPAGATORS`, else tracecontext + baggage).
     /// An empty list installs a propagator that injects nothing.
     pub fn with_propagators(mut self, propagators: impl IntoIterator<Item = Propagator>) -> Self {

@@ -280,6 +280,7 @@ pub(crate) struct Settings {
     pub sampler: Option<Sampler>,
     pub traces_exporter: Option<ExporterKind>,
     pub metrics_exporter: Option<ExporterKind>,
+    pub logs_exporter: Option<ExporterKind>,
     pub propagators: Option<Vec<Propagator>>,
     pub log_filter: Option<String>,
     pub log_format: Option<LogFormat>,
@@ -310,6 +311,7 @@ pub(crate) struct Config {
     pub disabled: bool,
     pub traces: SignalConfig,
     pub metrics: SignalConfig,
+    pub logs: SignalConfig,
     pub sampler: Sampler,
     pub propagators: Vec<Propagator>,
     pub log_filter: String,
@@ -355,6 +357,7 @@ impl Config {
 
         let traces = resolve_signal(s, e, Signal::Traces, disabled)?;
         let metrics = resolve_signal(s, e, Signal::Metrics, disabled)?;
+        let logs = resolve_signal(s, e, Signal::Logs, disabled)?;
 
         let sampler = match &s.sampler {
             Some(sampler) => {
@@ -432,6 +435,7 @@ impl Config {
             disabled,
             traces,
             metrics,
+            logs,
             sampler,
             propagators,
             log_filter,
@@ -474,6 +478,7 @@ impl Config {
         for (name, a, b) in [
             ("traces", &self.traces, &other.traces),
             ("metrics", &self.metrics, &other.metrics),
+            ("logs", &self.logs, &other.logs),
         ] {
             cmp(
                 &format!("{name} exporter"),
@@ -588,6 +593,7 @@ fn resolve_signal(
         let builder = match signal {
             Signal::Traces => s.traces_exporter,
             Signal::Metrics => s.metrics_exporter,
+            Signal::Logs => s.logs_exporter,
         };
         match builder {
             Some(k) => (k, Source::Builder),
@@ -598,9 +604,11 @@ fn resolve_signal(
                 ),
                 // Nothing says where to send data: print traces for people, keep
                 // metrics quiet (a periodic metric dump on stderr helps nobody).
+                // Log lines are always written; OTLP log records only on request.
+                None if signal == Signal::Logs => (ExporterKind::None, Source::Default),
                 None if endpoint_source == Source::Default => match signal {
                     Signal::Traces => (ExporterKind::Console, Source::Default),
-                    Signal::Metrics => (ExporterKind::None, Source::Default),
+                    _ => (ExporterKind::None, Source::Default),
                 },
                 None => (ExporterKind::Otlp, Source::Default),
             },
@@ -793,6 +801,7 @@ mod tests {
             (ExporterKind::Console, Source::Default)
         );
         assert_eq!(c.metrics.exporter, ExporterKind::None);
+        assert_eq!(c.logs.exporter, ExporterKind::None);
         assert_eq!(c.traces.protocol, Protocol::HttpProtobuf);
         assert_eq!(c.traces.endpoint, "http://localhost:4318/v1/traces");
         assert_eq!(c.traces.endpoint_source, Source::Default);
@@ -1025,6 +1034,7 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "udp"),
             ("OTEL_TRACES_EXPORTER", "zipkin"),
             ("OTEL_METRICS_EXPORTER", "prometheus"),
+            ("OTEL_LOGS_EXPORTER", "syslog"),
             ("OTEL_TRACES_SAMPLER", "sometimes"),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "10s"),
             ("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "-1"),

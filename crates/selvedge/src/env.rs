@@ -27,6 +27,8 @@ pub const OTEL_TRACES_SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
 pub const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
 /// Metric exporter: `otlp`, `console` or `none`.
 pub const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
+/// Log record exporter: `otlp`, `console` (log lines only) or `none`.
+pub const OTEL_LOGS_EXPORTER: &str = "OTEL_LOGS_EXPORTER";
 /// Global propagators: `tracecontext`, `baggage`, `none`.
 pub const OTEL_PROPAGATORS: &str = "OTEL_PROPAGATORS";
 /// Span queue capacity of the batch processor.
@@ -68,11 +70,12 @@ impl Env for std::collections::HashMap<&'static str, &'static str> {
     }
 }
 
-/// The per-signal variables: `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_*`.
+/// The per-signal variables: `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Signal {
     Traces,
     Metrics,
+    Logs,
 }
 
 impl Signal {
@@ -81,6 +84,7 @@ impl Signal {
         match self {
             Signal::Traces => "/v1/traces",
             Signal::Metrics => "/v1/metrics",
+            Signal::Logs => "/v1/logs",
         }
     }
 
@@ -88,6 +92,7 @@ impl Signal {
         match self {
             Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
             Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            Signal::Logs => "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
         }
     }
 
@@ -95,6 +100,7 @@ impl Signal {
         match self {
             Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
             Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+            Signal::Logs => "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
         }
     }
 
@@ -102,6 +108,7 @@ impl Signal {
         match self {
             Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
             Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+            Signal::Logs => "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
         }
     }
 
@@ -109,6 +116,7 @@ impl Signal {
         match self {
             Signal::Traces => "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
             Signal::Metrics => "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+            Signal::Logs => "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
         }
     }
 
@@ -116,6 +124,7 @@ impl Signal {
         match self {
             Signal::Traces => OTEL_TRACES_EXPORTER,
             Signal::Metrics => OTEL_METRICS_EXPORTER,
+            Signal::Logs => OTEL_LOGS_EXPORTER,
         }
     }
 }

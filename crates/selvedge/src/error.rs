@@ -67,13 +67,15 @@ pub enum ShutdownError {
     /// Spans still queued at that point are lost; the counters in
     /// [`Status`](crate::Status) say how many were exported.
     #[error(
-        "telemetry shutdown did not finish within {timeout:?}; {pending} span(s) were still queued"
+        "telemetry shutdown did not finish within {timeout:?}; {pending_spans} span(s) and {pending_logs} log record(s) were not delivered"
     )]
     Timeout {
         /// The shutdown timeout that elapsed.
         timeout: Duration,
         /// Spans accepted but neither exported nor failed when the timeout hit.
-        pending: u64,
+        pending_spans: u64,
+        /// Log records accepted but neither exported nor failed when the timeout hit.
+        pending_logs: u64,
     },
     /// A provider reported an error while flushing or shutting down.
     #[error("telemetry shutdown reported errors: {}", .0.join("; "))]

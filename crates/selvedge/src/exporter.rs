@@ -12,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::{BatchConfig, BatchSpanProcessor};
 use opentelemetry_sdk::Resource;
@@ -73,6 +74,46 @@ pub(crate) fn meter_provider(
     }
 }
 
+/// A logger provider with a batch processor feeding an (accounted) OTLP log exporter.
+pub(crate) fn logger_provider(
+    cfg: &SignalConfig,
+    headers: &[(String, String)],
+    runtime: Option<&ExportRuntime>,
+    counters: &Arc<Counters>,
+    max_queue_size: usize,
+    resource: Resource,
+) -> Result<SdkLoggerProvider, Error> {
+    #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+    {
+        use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor};
+
+        use crate::accounting::{AccountedLogExporter, AccountedLogProcessor};
+
+        let exporter = otlp::log_exporter(cfg, headers, runtime)?;
+        let processor =
+            BatchLogProcessor::builder(AccountedLogExporter::new(exporter, counters.clone()))
+                .with_batch_config(
+                    BatchConfigBuilder::default()
+                        .with_max_queue_size(max_queue_size)
+                        .build(),
+                )
+                .build();
+        Ok(SdkLoggerProvider::builder()
+            .with_log_processor(AccountedLogProcessor::new(
+                processor,
+                counters.clone(),
+                max_queue_size,
+            ))
+            .with_resource(resource)
+            .build())
+    }
+    #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+    {
+        let _ = (headers, runtime, counters, max_queue_size, resource);
+        Err(not_compiled(cfg.protocol, cfg))
+    }
+}
+
 fn not_compiled(protocol: Protocol, cfg: &SignalConfig) -> Error {
     Error::TransportNotCompiled {
         protocol,
@@ -86,7 +127,7 @@ fn not_compiled(protocol: Protocol, cfg: &SignalConfig) -> Error {
 
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp {
-    use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig};
+    use opentelemetry_otlp::{LogExporter, MetricExporter, SpanExporter, WithExportConfig};
     use opentelemetry_sdk::metrics::Temporality;
 
     use super::not_compiled;
@@ -173,6 +214,46 @@ mod otlp {
         };
         built.map_err(|source| Error::Exporter {
             signal: "metrics",
+            endpoint: crate::config::redact_url(&cfg.endpoint),
+            source: Box::new(source),
+        })
+    }
+
+    /// Builds the OTLP log exporter for `cfg`.
+    pub(super) fn log_exporter(
+        cfg: &SignalConfig,
+        headers: &[(String, String)],
+        runtime: Option<&ExportRuntime>,
+    ) -> Result<LogExporter, Error> {
+        let built = match cfg.protocol {
+            #[cfg(feature = "otlp-grpc")]
+            Protocol::Grpc => {
+                use opentelemetry_otlp::WithTonicConfig;
+                let _enter = runtime.map(ExportRuntime::enter);
+                LogExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(&cfg.endpoint)
+                    .with_timeout(cfg.timeout)
+                    .with_interceptor(grpc::HeaderInterceptor::new(headers)?)
+                    .build()
+            }
+            #[cfg(feature = "otlp-http")]
+            Protocol::HttpProtobuf => {
+                use opentelemetry_otlp::WithHttpConfig;
+                let _ = runtime;
+                LogExporter::builder()
+                    .with_http()
+                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                    .with_endpoint(&cfg.endpoint)
+                    .with_timeout(cfg.timeout)
+                    .with_headers(headers.iter().cloned().collect())
+                    .build()
+            }
+            #[allow(unreachable_patterns)]
+            other => return Err(not_compiled(other, cfg)),
+        };
+        built.map_err(|source| Error::Exporter {
+            signal: "logs",
             endpoint: crate::config::redact_url(&cfg.endpoint),
             source: Box::new(source),
         })

@@ -5,11 +5,14 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{
     BatchConfig, BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider,
 };
 use opentelemetry_sdk::Resource;
+use selvedge_correlation::WithEventContext;
 use tracing::Dispatch;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -64,6 +67,7 @@ pub(crate) struct Pipeline {
     pub service_name_source: Source,
     pub tracer_provider: Option<SdkTracerProvider>,
     pub meter_provider: Option<SdkMeterProvider>,
+    pub logger_provider: Option<SdkLoggerProvider>,
     pub counters: Arc<Counters>,
     shut_down: AtomicBool,
     // Declared last: dropped after the providers that use it.
@@ -80,7 +84,7 @@ impl Pipeline {
         let (resource, service_name, service_name_source) = crate::resource::build(settings, env);
         let counters = Arc::new(Counters::default());
 
-        let needs_runtime = [&config.traces, &config.metrics]
+        let needs_runtime = [&config.traces, &config.metrics, &config.logs]
             .iter()
             .any(|s| s.exporter == ExporterKind::Otlp && s.protocol == Protocol::Grpc);
         let runtime = if needs_runtime {
@@ -146,7 +150,7 @@ impl Pipeline {
                     counters.clone(),
                 ),
                 config.metrics_interval,
-                resource,
+                resource.clone(),
             )),
             _ => Some(exporter::meter_provider(
                 &config.metrics,
@@ -154,8 +158,22 @@ impl Pipeline {
                 runtime.as_ref(),
                 &counters,
                 config.metrics_interval,
-                resource,
+                resource.clone(),
             )?),
+        };
+        let resource_for_logs = resource;
+
+        let logger_provider = match config.logs.exporter {
+            ExporterKind::Otlp => Some(exporter::logger_provider(
+                &config.logs,
+                &settings.headers,
+                runtime.as_ref(),
+                &counters,
+                config.max_queue_size,
+                resource_for_logs,
+            )?),
+            // Console: the log lines the correlation layer writes anyway.
+            _ => None,
         };
 
         // Validated in Config::resolve, so this cannot fail; fall back to "info" regardless.
@@ -173,10 +191,18 @@ impl Pipeline {
                 .with_filter(filter::exclude_transport())
         });
 
+        // Events become OTel log records with the ids of the span they belong to,
+        // also for an explicit `parent:` (WithEventContext).
+        let log_bridge = logger_provider.as_ref().map(|lp| {
+            WithEventContext::new(OpenTelemetryTracingBridge::new(lp))
+                .with_filter(filter::exclude_transport())
+        });
+
         let subscriber = tracing_subscriber::registry()
             .with(env_filter)
             .with(otel_layer)
             .with(metrics_layer)
+            .with(log_bridge)
             .with(logs::layer(config.log_format, outputs.log));
 
         let pipeline = Pipeline {
@@ -185,6 +211,7 @@ impl Pipeline {
             service_name_source,
             tracer_provider,
             meter_provider,
+            logger_provider,
             counters,
             shut_down: AtomicBool::new(false),
             _runtime: runtime,
@@ -210,6 +237,7 @@ impl Pipeline {
     pub(crate) fn force_flush(&self) -> Result<(), ShutdownError> {
         let tp = self.tracer_provider.clone();
         let mp = self.meter_provider.clone();
+        let lp = self.logger_provider.clone();
         self.run_bounded("selvedge-flush", move |_| {
             let mut errors = Vec::new();
             if let Some(Err(e)) = tp.map(|tp| tp.force_flush()) {
@@ -217,6 +245,9 @@ impl Pipeline {
             }
             if let Some(Err(e)) = mp.map(|mp| mp.force_flush()) {
                 errors.push(format!("metrics: {e}"));
+            }
+            if let Some(Err(e)) = lp.map(|lp| lp.force_flush()) {
+                errors.push(format!("logs: {e}"));
             }
             errors
         })
@@ -229,9 +260,14 @@ impl Pipeline {
         }
         let tp = self.tracer_provider.clone();
         let mp = self.meter_provider.clone();
+        let lp = self.logger_provider.clone();
         self.run_bounded("selvedge-shutdown", move |deadline| {
             let mut errors = Vec::new();
             let left = || deadline.saturating_duration_since(Instant::now());
+            // Logs first: shutting traces down cannot produce log records, but the reverse can.
+            if let Some(Err(e)) = lp.map(|lp| lp.shutdown_with_timeout(left())) {
+                errors.push(format!("logs: {e}"));
+            }
             if let Some(Err(e)) = tp.map(|tp| tp.shutdown_with_timeout(left())) {
                 errors.push(format!("traces: {e}"));
             }
@@ -268,12 +304,18 @@ impl Pipeline {
         let finished = rx.recv_timeout(timeout + SHUTDOWN_GRACE);
         // Spans still in flight were not flushed in time, whichever of our wait or
         // the SDK's own timeout gave up first: report that, it is what the user lost.
-        let pending = self.counters.in_flight.load(Ordering::Relaxed) as u64;
+        let pending_spans = self.counters.spans.pending();
+        let pending_logs = self.counters.logs.pending();
+        let timed_out = ShutdownError::Timeout {
+            timeout,
+            pending_spans,
+            pending_logs,
+        };
         match finished {
-            Ok(_) | Err(_) if pending > 0 => Err(ShutdownError::Timeout { timeout, pending }),
+            Ok(_) | Err(_) if pending_spans + pending_logs > 0 => Err(timed_out),
             Ok(errors) if errors.is_empty() => Ok(()),
             Ok(errors) => Err(ShutdownError::Failed(errors)),
-            Err(_) => Err(ShutdownError::Timeout { timeout, pending }),
+            Err(_) => Err(timed_out),
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct Status {
     pub traces: SignalStatus,
     /// Metric export settings.
     pub metrics: SignalStatus,
+    /// Log record export settings (log *lines* are always written).
+    pub logs: SignalStatus,
     /// The sampler, in `OTEL_TRACES_SAMPLER` syntax.
     pub sampler: String,
     /// Global propagators installed.
@@ -43,6 +45,16 @@ pub struct Status {
     pub export_failures: u64,
     /// Failed metric export calls.
     pub metric_export_failures: u64,
+    /// Log records the exporter accepted.
+    pub logs_exported: u64,
+    /// Log records dropped because the queue was full (or emitted after shutdown).
+    pub logs_dropped: u64,
+    /// Log records in batches the exporter failed to send.
+    pub logs_failed: u64,
+    /// Log records handed to the exporter pipeline and not yet exported or failed.
+    pub logs_queued: u64,
+    /// Failed log export calls.
+    pub log_export_failures: u64,
     /// The most recent export error, if any.
     pub last_export_error: Option<String>,
     /// Configuration that was ignored (as the OTel specification asks), and why.
@@ -95,14 +107,20 @@ impl Status {
             service_name_source,
             traces: SignalStatus::from_config(&config.traces),
             metrics: SignalStatus::from_config(&config.metrics),
+            logs: SignalStatus::from_config(&config.logs),
             sampler: config.sampler.to_string(),
             propagators: config.propagators.clone(),
-            spans_exported: counters.exported.load(Ordering::Relaxed),
-            spans_dropped: counters.dropped.load(Ordering::Relaxed),
-            spans_failed: counters.failed_spans.load(Ordering::Relaxed),
-            spans_queued: counters.in_flight.load(Ordering::Relaxed) as u64,
-            export_failures: counters.export_failures.load(Ordering::Relaxed),
+            spans_exported: counters.spans.exported.load(Ordering::Relaxed),
+            spans_dropped: counters.spans.dropped.load(Ordering::Relaxed),
+            spans_failed: counters.spans.failed.load(Ordering::Relaxed),
+            spans_queued: counters.spans.pending(),
+            export_failures: counters.spans.export_failures.load(Ordering::Relaxed),
             metric_export_failures: counters.metric_export_failures.load(Ordering::Relaxed),
+            logs_exported: counters.logs.exported.load(Ordering::Relaxed),
+            logs_dropped: counters.logs.dropped.load(Ordering::Relaxed),
+            logs_failed: counters.logs.failed.load(Ordering::Relaxed),
+            logs_queued: counters.logs.pending(),
+            log_export_failures: counters.logs.export_failures.load(Ordering::Relaxed),
             last_export_error: counters.last_error(),
             warnings: config.warnings.clone(),
         }
@@ -124,7 +142,8 @@ impl Status {
             service_name: String::new(),
             service_name_source: Source::Default,
             traces: none.clone(),
-            metrics: none,
+            metrics: none.clone(),
+            logs: none,
             sampler: String::new(),
             propagators: Vec::new(),
             spans_exported: 0,
@@ -133,6 +152,11 @@ impl Status {
             spans_queued: 0,
             export_failures: 0,
             metric_export_failures: 0,
+            logs_exported: 0,
+            logs_dropped: 0,
+            logs_failed: 0,
+            logs_queued: 0,
+            log_export_failures: 0,
             last_export_error: None,
             warnings: Vec::new(),
         }
@@ -157,7 +181,11 @@ impl fmt::Display for Status {
             self.service_name,
             self.service_name_source
         )?;
-        for (name, s) in [("traces", &self.traces), ("metrics", &self.metrics)] {
+        for (name, s) in [
+            ("traces", &self.traces),
+            ("metrics", &self.metrics),
+            ("logs", &self.logs),
+        ] {
             write!(f, "  {name:<8} {} ({})", s.exporter, s.exporter_source)?;
             if let Some(endpoint) = &s.endpoint {
                 write!(
@@ -193,6 +221,17 @@ impl fmt::Display for Status {
             self.export_failures,
             self.metric_export_failures
         )?;
+        if self.logs.exporter == ExporterKind::Otlp {
+            writeln!(
+                f,
+                "  logs     exported={} dropped={} failed={} queued={}; export failures={}",
+                self.logs_exported,
+                self.logs_dropped,
+                self.logs_failed,
+                self.logs_queued,
+                self.log_export_failures
+            )?;
+        }
         if let Some(err) = &self.last_export_error {
             writeln!(f, "  last export error: {err}")?;
         }

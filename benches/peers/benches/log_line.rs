@@ -11,7 +11,7 @@
 //! ```text
 //! for v in json/fmt json/selvedge json/json_subscriber json/json_subscriber_ids \
 //!          json/fmt_devnull json/init_tracing_otel_devnull text/fmt text/selvedge; do
-//!   cargo bench -p selvedge-correlation --bench log_line -- --exact "$v"
+//!   cargo bench --manifest-path benches/peers/Cargo.toml --bench log_line -- --exact "$v"
 //! done
 //! ```
 
