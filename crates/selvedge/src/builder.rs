@@ -256,24 +256,21 @@ impl TelemetryBuilder {
     /// # Errors
     /// As for [`install`](Self::install), except the ones about globals.
     pub fn build(self) -> Result<(Telemetry, Dispatch), Error> {
-        let TelemetryBuilder {
-            settings,
-            log_writer,
-            console_writer,
-            span_exporter,
-        } = self;
-        let (pipeline, dispatch) = Pipeline::build(
-            &settings,
-            Outputs {
-                log: log_writer,
-                console: console_writer,
-                span_exporter,
-            },
-            &ProcessEnv,
-        )?;
+        let (pipeline, dispatch) = self.into_pipeline()?;
         Ok((
             Telemetry::new(std::sync::Arc::new(pipeline), true),
             dispatch,
         ))
+    }
+
+    /// Resolves the configuration against the process environment and builds
+    /// the pipeline, touching no global.
+    pub(crate) fn into_pipeline(self) -> Result<(Pipeline, Dispatch), Error> {
+        let outputs = Outputs {
+            log: self.log_writer,
+            console: self.console_writer,
+            span_exporter: self.span_exporter,
+        };
+        Pipeline::build(&self.settings, outputs, &ProcessEnv)
     }
 }

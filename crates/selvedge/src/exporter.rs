@@ -135,128 +135,83 @@ mod otlp {
     use crate::runtime::ExportRuntime;
     use crate::Error;
 
-    /// Builds the OTLP span exporter for `cfg`.
+    /// Builds one signal's OTLP exporter for `cfg.protocol`: the same settings
+    /// for every signal, plus any signal-specific builder calls (`$extra`).
+    macro_rules! otlp_exporter {
+        ($builder:expr, $signal:literal, $cfg:expr, $headers:expr, $runtime:expr $(, $extra:ident($($arg:expr),*))*) => {{
+            let (cfg, headers, runtime): (&SignalConfig, &[(String, String)], Option<&ExportRuntime>) =
+                ($cfg, $headers, $runtime);
+            let built = match cfg.protocol {
+                #[cfg(feature = "otlp-grpc")]
+                Protocol::Grpc => {
+                    use opentelemetry_otlp::WithTonicConfig;
+                    // tonic spawns its connection task on the current runtime: make it ours,
+                    // so exports never depend on (or deadlock) the application's runtime.
+                    let _enter = runtime.map(ExportRuntime::enter);
+                    $builder
+                        .with_tonic()
+                        .with_endpoint(&cfg.endpoint)
+                        .with_timeout(cfg.timeout)
+                        .with_interceptor(grpc::HeaderInterceptor::new(headers)?)
+                        $(.$extra($($arg),*))*
+                        .build()
+                }
+                #[cfg(feature = "otlp-http")]
+                Protocol::HttpProtobuf => {
+                    use opentelemetry_otlp::WithHttpConfig;
+                    let _ = runtime;
+                    $builder
+                        .with_http()
+                        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                        .with_endpoint(&cfg.endpoint)
+                        .with_timeout(cfg.timeout)
+                        .with_headers(headers.iter().cloned().collect())
+                        $(.$extra($($arg),*))*
+                        .build()
+                }
+                #[allow(unreachable_patterns)]
+                other => return Err(not_compiled(other, cfg)),
+            };
+            built.map_err(|source| Error::Exporter {
+                signal: $signal,
+                endpoint: crate::config::redact_url(&cfg.endpoint),
+                source: Box::new(source),
+            })
+        }};
+    }
+
+    /// The OTLP span exporter for `cfg`.
     pub(super) fn span_exporter(
         cfg: &SignalConfig,
         headers: &[(String, String)],
         runtime: Option<&ExportRuntime>,
     ) -> Result<SpanExporter, Error> {
-        let built = match cfg.protocol {
-            #[cfg(feature = "otlp-grpc")]
-            Protocol::Grpc => {
-                use opentelemetry_otlp::WithTonicConfig;
-                // tonic spawns its connection task on the current runtime: make it ours,
-                // so exports never depend on (or deadlock) the application's runtime.
-                let _enter = runtime.map(ExportRuntime::enter);
-                SpanExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(&cfg.endpoint)
-                    .with_timeout(cfg.timeout)
-                    .with_interceptor(grpc::HeaderInterceptor::new(headers)?)
-                    .build()
-            }
-            #[cfg(feature = "otlp-http")]
-            Protocol::HttpProtobuf => {
-                use opentelemetry_otlp::WithHttpConfig;
-                let _ = runtime;
-                SpanExporter::builder()
-                    .with_http()
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(&cfg.endpoint)
-                    .with_timeout(cfg.timeout)
-                    .with_headers(headers.iter().cloned().collect())
-                    .build()
-            }
-            #[allow(unreachable_patterns)]
-            other => return Err(not_compiled(other, cfg)),
-        };
-        built.map_err(|source| Error::Exporter {
-            signal: "traces",
-            endpoint: crate::config::redact_url(&cfg.endpoint),
-            source: Box::new(source),
-        })
+        otlp_exporter!(SpanExporter::builder(), "traces", cfg, headers, runtime)
     }
 
-    /// Builds the OTLP metric exporter for `cfg` (cumulative temporality, the OTLP default).
+    /// The OTLP metric exporter for `cfg` (cumulative temporality, the OTLP default).
     pub(super) fn metric_exporter(
         cfg: &SignalConfig,
         headers: &[(String, String)],
         runtime: Option<&ExportRuntime>,
     ) -> Result<MetricExporter, Error> {
-        let built = match cfg.protocol {
-            #[cfg(feature = "otlp-grpc")]
-            Protocol::Grpc => {
-                use opentelemetry_otlp::WithTonicConfig;
-                let _enter = runtime.map(ExportRuntime::enter);
-                MetricExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(&cfg.endpoint)
-                    .with_timeout(cfg.timeout)
-                    .with_interceptor(grpc::HeaderInterceptor::new(headers)?)
-                    .with_temporality(Temporality::Cumulative)
-                    .build()
-            }
-            #[cfg(feature = "otlp-http")]
-            Protocol::HttpProtobuf => {
-                use opentelemetry_otlp::WithHttpConfig;
-                let _ = runtime;
-                MetricExporter::builder()
-                    .with_http()
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(&cfg.endpoint)
-                    .with_timeout(cfg.timeout)
-                    .with_headers(headers.iter().cloned().collect())
-                    .with_temporality(Temporality::Cumulative)
-                    .build()
-            }
-            #[allow(unreachable_patterns)]
-            other => return Err(not_compiled(other, cfg)),
-        };
-        built.map_err(|source| Error::Exporter {
-            signal: "metrics",
-            endpoint: crate::config::redact_url(&cfg.endpoint),
-            source: Box::new(source),
-        })
+        otlp_exporter!(
+            MetricExporter::builder(),
+            "metrics",
+            cfg,
+            headers,
+            runtime,
+            with_temporality(Temporality::Cumulative)
+        )
     }
 
-    /// Builds the OTLP log exporter for `cfg`.
+    /// The OTLP log exporter for `cfg`.
     pub(super) fn log_exporter(
         cfg: &SignalConfig,
         headers: &[(String, String)],
         runtime: Option<&ExportRuntime>,
     ) -> Result<LogExporter, Error> {
-        let built = match cfg.protocol {
-            #[cfg(feature = "otlp-grpc")]
-            Protocol::Grpc => {
-                use opentelemetry_otlp::WithTonicConfig;
-                let _enter = runtime.map(ExportRuntime::enter);
-                LogExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(&cfg.endpoint)
-                    .with_timeout(cfg.timeout)
-                    .with_interceptor(grpc::HeaderInterceptor::new(headers)?)
-                    .build()
-            }
-            #[cfg(feature = "otlp-http")]
-            Protocol::HttpProtobuf => {
-                use opentelemetry_otlp::WithHttpConfig;
-                let _ = runtime;
-                LogExporter::builder()
-                    .with_http()
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(&cfg.endpoint)
-                    .with_timeout(cfg.timeout)
-                    .with_headers(headers.iter().cloned().collect())
-                    .build()
-            }
-            #[allow(unreachable_patterns)]
-            other => return Err(not_compiled(other, cfg)),
-        };
-        built.map_err(|source| Error::Exporter {
-            signal: "logs",
-            endpoint: crate::config::redact_url(&cfg.endpoint),
-            source: Box::new(source),
-        })
+        otlp_exporter!(LogExporter::builder(), "logs", cfg, headers, runtime)
     }
 
     #[cfg(feature = "otlp-grpc")]

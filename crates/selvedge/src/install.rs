@@ -7,7 +7,7 @@ use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 
 use crate::config::Config;
 use crate::env::ProcessEnv;
-use crate::pipeline::{Outputs, Pipeline};
+use crate::pipeline::Pipeline;
 use crate::{Error, Propagator, Status, Telemetry, TelemetryBuilder};
 
 /// The installed pipeline, if any. The mutex serialises racing installs: the
@@ -50,21 +50,7 @@ pub(crate) fn install(builder: TelemetryBuilder) -> Result<Telemetry, Error> {
         return Ok(Telemetry::new(running.clone(), false));
     }
 
-    let TelemetryBuilder {
-        settings,
-        log_writer,
-        console_writer,
-        span_exporter,
-    } = builder;
-    let (pipeline, dispatch) = Pipeline::build(
-        &settings,
-        Outputs {
-            log: log_writer,
-            console: console_writer,
-            span_exporter,
-        },
-        &ProcessEnv,
-    )?;
+    let (pipeline, dispatch) = builder.into_pipeline()?;
 
     // The subscriber first: if someone else's is already set, fail before
     // touching any OpenTelemetry global.
