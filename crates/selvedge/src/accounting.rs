@@ -11,7 +11,10 @@
 //! lost silently.
 
 // Without a transport, the log wrappers have no OTLP exporter to wrap.
-#![cfg_attr(not(any(feature = "otlp-grpc", feature = "otlp-http")), allow(dead_code))]
+#![cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
