@@ -52,13 +52,23 @@ fn a_job_crosses_the_queue_and_three_attempts_are_linked() {
         // Consumer (the wire is a string: nothing but the message crosses).
         let body: serde_json::Value = serde_json::from_str(&rx.recv().unwrap()).unwrap();
         let carried = extract_with(&w3c(), &body);
-        assert_eq!(carried.baggage().get("tenant").map(|v| v.to_string()), Some("acme".into()));
+        assert_eq!(
+            carried.baggage().get("tenant").map(|v| v.to_string()),
+            Some("acme".into())
+        );
         let receive = tracing::info_span!("receive jobs");
-        assert!(continue_from_context(&receive, carried.clone()).unwrap(), "a remote parent was found");
+        assert!(
+            continue_from_context(&receive, carried.clone()).unwrap(),
+            "a remote parent was found"
+        );
         receive.in_scope(|| {
             for attempt in 1..=3 {
                 let process = tracing::info_span!("process jobs", attempt);
-                let outcome = if attempt < 3 { Outcome::Failure } else { Outcome::Success };
+                let outcome = if attempt < 3 {
+                    Outcome::Failure
+                } else {
+                    Outcome::Success
+                };
                 process.in_scope(|| tracing::info!("working"));
                 record_attempt(&receive, &process, attempt, outcome);
             }
@@ -77,7 +87,10 @@ fn a_job_crosses_the_queue_and_three_attempts_are_linked() {
     let receive = spans.named("receive jobs");
     let restart = spans.named("process jobs after restart");
     assert!(receive.is_child_of(send), "one trace across the queue");
-    assert!(restart.is_child_of(send), "joins through the carried context");
+    assert!(
+        restart.is_child_of(send),
+        "joins through the carried context"
+    );
     let attempts = spans.all_named("process jobs");
     assert_eq!(attempts.len(), 3);
 
@@ -89,9 +102,15 @@ fn a_job_crosses_the_queue_and_three_attempts_are_linked() {
             .find(|s| s.span.span_id == link.span_id)
             .expect("the link points at an exported process span");
         let want = (n + 1) as i64;
-        assert_eq!(attr_value(&link.attributes, DELIVERY_ATTEMPT), Some(&Value::IntValue(want)));
+        assert_eq!(
+            attr_value(&link.attributes, DELIVERY_ATTEMPT),
+            Some(&Value::IntValue(want))
+        );
         let outcome = if want < 3 { "failure" } else { "success" };
-        assert_eq!(attr_value(&link.attributes, OUTCOME), Some(&Value::StringValue(outcome.into())));
+        assert_eq!(
+            attr_value(&link.attributes, OUTCOME),
+            Some(&Value::StringValue(outcome.into()))
+        );
         assert_eq!(attempt.attr_i64(DELIVERY_ATTEMPT), Some(want));
         assert_eq!(attempt.attr_str(OUTCOME), Some(outcome));
     }

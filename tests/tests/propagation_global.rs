@@ -26,7 +26,10 @@ fn inject_continue_and_link_with_the_installed_propagator() {
         inject(&mut message);
     });
     assert!(headers.contains_key("traceparent"), "{headers:?}");
-    assert!(message["_trace_context"]["traceparent"].is_string(), "{message}");
+    assert!(
+        message["_trace_context"]["traceparent"].is_string(),
+        "{message}"
+    );
 
     let consumer = tracing::info_span!("consumer");
     assert!(continue_from(&consumer, &headers).unwrap());
@@ -35,7 +38,10 @@ fn inject_continue_and_link_with_the_installed_propagator() {
     let batch = tracing::info_span!("batch");
     let attrs = [opentelemetry::KeyValue::new("messaging.batch.index", 0_i64)];
     assert!(link_from(&batch, &message, attrs));
-    assert!(!link_from(&batch, &serde_json::json!({}), []), "nothing to link to");
+    assert!(
+        !link_from(&batch, &serde_json::json!({}), []),
+        "nothing to link to"
+    );
     batch.in_scope(|| {});
 
     // After start, the parent can no longer change: an error, not a silent no-op.
@@ -51,7 +57,11 @@ fn inject_continue_and_link_with_the_installed_propagator() {
     let producer = spans.named("producer");
     assert!(spans.named("consumer").is_child_of(producer));
     let batch = spans.named("batch");
-    assert_ne!(batch.trace_id(), producer.trace_id(), "a link, not a parent");
+    assert_ne!(
+        batch.trace_id(),
+        producer.trace_id(),
+        "a link, not a parent"
+    );
     assert_eq!(batch.span.links.len(), 1);
     assert_eq!(batch.span.links[0].span_id, producer.span.span_id);
     assert_eq!(

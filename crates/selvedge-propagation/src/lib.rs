@@ -50,6 +50,7 @@
 
 pub mod attempt;
 mod carrier;
+pub mod http;
 
 pub use carrier::{Carrier, TRACE_CONTEXT_KEY};
 
