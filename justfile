@@ -10,11 +10,13 @@ run example="quickstart":
 test:
     cargo test --workspace
 
-# End to end against the real rotel collector (installed from PyPI if missing).
+# End to end against the real rotel collector (from PyPI) and a real NATS server (Debian's nats-server).
 e2e:
     python3 -c "import rotel" 2>/dev/null || pip install --quiet "rotel=={{rotel_version}}"
     SELVEDGE_ROTEL="$(python3 -c 'import rotel, os; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))')" \
         cargo test -p selvedge-tests --test e2e_rotel -- --ignored --nocapture
+    command -v nats-server >/dev/null || (apt-get update -qq && apt-get install -y -qq nats-server)
+    SELVEDGE_NATS_SERVER="$(command -v nats-server)" cargo test -p selvedge-examples --test examples -- --ignored
 
 # Criterion benchmarks, each variant in its own process (see docs/performance.md).
 bench:

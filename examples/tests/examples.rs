@@ -1,0 +1,161 @@
+//! The examples, run as the user would, exporting to the in-process receiver.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use selvedge_testkit::{attr_value, proto::common::v1::any_value::Value, Receiver};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// The example binary `cargo test` built next to this test.
+fn example(name: &str) -> Command {
+    let exe = std::env::current_exe().expect("test path");
+    let dir: PathBuf = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir")
+        .join("examples");
+    let mut cmd = Command::new(dir.join(name));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("OTEL_") || key.starts_with("SELVEDGE_") || key == "RUST_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+fn run(mut cmd: Command, receiver: &Receiver) -> Output {
+    let out = cmd
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.http_endpoint())
+        .output()
+        .expect("run example");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn quickstart_exports_its_pipeline() {
+    let receiver = Receiver::start();
+    let out = run(example("quickstart"), &receiver);
+    let spans = receiver.wait_for_spans(5, WAIT);
+    let root = spans.named("run_pipeline");
+    assert!(spans.named("fetch_documents").is_child_of(root));
+    assert_eq!(spans.all_named("summarize").len(), 2);
+    assert_eq!(
+        spans.named("publish").status_code(),
+        2,
+        "the failing step is an error"
+    );
+    assert_eq!(root.resource_str("service.name"), Some("research-pipeline"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("trace_id={}", root.trace_id())),
+        "log lines carry the trace id:\n{stdout}"
+    );
+}
+
+#[test]
+fn http_service_is_one_trace_across_the_hop() {
+    let receiver = Receiver::start();
+    let out = run(example("http_service"), &receiver);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("response: summary for acme"),
+        "baggage arrived"
+    );
+    let spans = receiver.wait_for_spans(2, WAIT);
+    let server = spans.named("GET");
+    let client = spans.named("call summarize");
+    assert!(server.is_child_of(client));
+}
+
+struct Nats(Child);
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs nats-server (SELVEDGE_NATS_SERVER); run by `just e2e` and CI"]
+fn queue_worker_links_three_attempts_per_job_over_nats() {
+    let bin = std::env::var("SELVEDGE_NATS_SERVER")
+        .expect("set SELVEDGE_NATS_SERVER to the nats-server binary");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _nats = Nats(
+        Command::new(bin)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nats-server"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nats-server did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let receiver = Receiver::start();
+    let mut cmd = example("queue_worker");
+    cmd.env("NATS_URL", format!("nats://127.0.0.1:{port}"));
+    let out = run(cmd, &receiver);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("both jobs done"));
+
+    let spans = receiver.wait_for_spans(10, WAIT);
+    let sends = spans.all_named("send jobs");
+    let receives = spans.all_named("receive jobs");
+    let processes = spans.all_named("process jobs");
+    assert_eq!(
+        (sends.len(), receives.len(), processes.len()),
+        (2, 2, 6),
+        "{:?}",
+        spans.names()
+    );
+    for carrier in ["body", "headers"] {
+        let send = sends
+            .iter()
+            .find(|s| s.attr_str("carrier") == Some(carrier))
+            .expect("send span");
+        let receive = receives
+            .iter()
+            .find(|r| r.is_child_of(send))
+            .unwrap_or_else(|| {
+                panic!("the {carrier} job's receive span continues the producer's trace")
+            });
+        assert_eq!(receive.span.links.len(), 3, "one link per attempt");
+        for (n, link) in receive.span.links.iter().enumerate() {
+            let attempt = (n + 1) as i64;
+            let outcome = if attempt < 3 { "failure" } else { "success" };
+            assert_eq!(
+                attr_value(&link.attributes, "messaging.message.delivery_attempt"),
+                Some(&Value::IntValue(attempt))
+            );
+            assert_eq!(
+                attr_value(&link.attributes, "messaging.process.outcome"),
+                Some(&Value::StringValue(outcome.into()))
+            );
+            let target = processes
+                .iter()
+                .find(|p| p.span.span_id == link.span_id)
+                .expect("linked span exported");
+            assert!(target.is_child_of(receive));
+            assert_eq!(
+                target.attr_i64("messaging.message.delivery_attempt"),
+                Some(attempt)
+            );
+        }
+    }
+}
