@@ -32,3 +32,7 @@ lint:
 # API docs, warnings as errors.
 doc:
     RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
+
+# Fuzz extraction for a bounded time (needs `cargo install cargo-fuzz`; nightly flags via RUSTC_BOOTSTRAP).
+fuzz seconds="60":
+    RUSTC_BOOTSTRAP=1 cargo fuzz run extract -- -max_total_time={{seconds}}

@@ -61,8 +61,23 @@
 //! without installing anything, for tests and for programs that set their own
 //! subscriber scope with `tracing::dispatcher::with_default`.
 //!
+//! # Across processes
+//!
+//! [`propagation`] carries the trace through message queues and HTTP:
+//!
+//! ```no_run
+//! # let _t = selvedge::init("producer")?;
+//! let mut message = serde_json::json!({"job": "summarize"});
+//! tracing::info_span!("send").in_scope(|| selvedge::propagation::inject(&mut message));
+//! // … on the consumer:
+//! let span = tracing::info_span!("process");
+//! let _ = selvedge::propagation::continue_from(&span, &message);
+//! # Ok::<(), selvedge::Error>(())
+//! ```
+//!
 //! # Cargo features
 //!
+//! - `propagation` (default): `selvedge::propagation`; `nats` adds NATS header carriers.
 //! - `otlp-http` (default): OTLP over HTTP/protobuf.
 //! - `otlp-grpc` (default): OTLP over gRPC (tonic). selvedge runs it on a
 //!   one-thread runtime of its own, so it works from a plain `main`, and
@@ -88,6 +103,12 @@ mod resource;
 mod runtime;
 mod status;
 mod telemetry;
+
+/// Log lines with `trace_id`/`span_id` (the `selvedge-correlation` crate).
+pub use selvedge_correlation as correlation;
+/// W3C trace context through queues and HTTP (the `selvedge-propagation` crate).
+#[cfg(feature = "propagation")]
+pub use selvedge_propagation as propagation;
 
 pub use builder::TelemetryBuilder;
 pub use config::{ExporterKind, LogFormat, Propagator, Protocol, Sampler, Source};
