@@ -24,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let cx = extract_with(&propagator, &map);
-    let sc = cx.span().span_context();
+    let span = cx.span();
+    let sc = span.span_context();
     if sc.is_valid() {
         assert_eq!(tp.get(3..35), Some(sc.trace_id().to_string().as_str()));
     }
