@@ -194,7 +194,7 @@ impl fmt::Display for Status {
                     s.endpoint_source, s.protocol
                 )?;
             }
-            if !s.headers.is_empty() {
+            if s.endpoint.is_some() && !s.headers.is_empty() {
                 let names: Vec<String> = s
                     .headers
                     .iter()
