@@ -150,6 +150,20 @@ impl TelemetryBuilder {
         self
     }
 
+    /// The GenAI conventions profile (else `OTEL_SEMCONV_STABILITY_OPT_IN`
+    /// listing `gen_ai_latest_experimental`, else v1.41.0).
+    pub fn with_genai_profile(mut self, profile: selvedge_genai::Profile) -> Self {
+        self.settings.genai_profile = Some(profile);
+        self
+    }
+
+    /// Also emit the legacy GenAI names (`gen_ai.system`, `llm.*`, …) beside the
+    /// current ones (else `SELVEDGE_GENAI_COMPAT=1|true`, else off).
+    pub fn with_genai_compat(mut self, compat: bool) -> Self {
+        self.settings.genai_compat = Some(compat);
+        self
+    }
+
     /// The global propagators (else `OTEL_PROPAGATORS`, else tracecontext + baggage).
     /// An empty list installs a propagator that injects nothing.
     pub fn with_propagators(mut self, propagators: impl IntoIterator<Item = Propagator>) -> Self {

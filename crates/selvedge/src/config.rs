@@ -288,6 +288,8 @@ pub(crate) struct Settings {
     pub metrics_interval: Option<Duration>,
     pub shutdown_timeout: Option<Duration>,
     pub disabled: Option<bool>,
+    pub genai_profile: Option<selvedge_genai::Profile>,
+    pub genai_compat: Option<bool>,
 }
 
 /// One signal's resolved export settings.
@@ -319,6 +321,8 @@ pub(crate) struct Config {
     pub max_queue_size: usize,
     pub metrics_interval: Duration,
     pub shutdown_timeout: Duration,
+    /// GenAI conventions: profile and compatibility mode.
+    pub genai: selvedge_genai::Options,
     /// Settings that were ignored, as the OTel specification asks, with why.
     pub warnings: Vec<String>,
 }
@@ -458,6 +462,13 @@ impl Config {
                 },
             },
             shutdown_timeout: s.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
+            genai: {
+                let from_env = selvedge_genai::Options::from_env(|k| e.var(k));
+                selvedge_genai::Options {
+                    profile: s.genai_profile.unwrap_or(from_env.profile),
+                    compat: s.genai_compat.unwrap_or(from_env.compat),
+                }
+            },
             warnings,
         })
     }

@@ -106,6 +106,8 @@ mod telemetry;
 
 /// Log lines with `trace_id`/`span_id` (the `selvedge-correlation` crate).
 pub use selvedge_correlation as correlation;
+/// OpenTelemetry GenAI conventions for LLM spans, and the GenAI metrics (the `selvedge-genai` crate).
+pub use selvedge_genai as genai;
 /// W3C trace context through queues and HTTP (the `selvedge-propagation` crate).
 #[cfg(feature = "propagation")]
 pub use selvedge_propagation as propagation;

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
@@ -13,6 +14,7 @@ use opentelemetry_sdk::trace::{
 };
 use opentelemetry_sdk::Resource;
 use selvedge_correlation::WithEventContext;
+use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer};
 use tracing::Dispatch;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -130,10 +132,13 @@ impl Pipeline {
                 };
                 Some(
                     SdkTracerProvider::builder()
-                        .with_span_processor(AccountedProcessor::new(
-                            processor,
-                            counters.clone(),
-                            config.max_queue_size,
+                        .with_span_processor(GenAiProcessor::new(
+                            AccountedProcessor::new(
+                                processor,
+                                counters.clone(),
+                                config.max_queue_size,
+                            ),
+                            config.genai,
                         ))
                         .with_sampler(config.sampler.to_sdk())
                         .with_resource(resource.clone())
@@ -183,9 +188,15 @@ impl Pipeline {
 
         let otel_layer = tracer_provider.as_ref().map(|tp| {
             tracing_opentelemetry::layer()
-                .with_tracer(tp.tracer(TRACER_NAME))
+                .with_tracer(GenAiTracer::new(tp.tracer(TRACER_NAME), config.genai))
                 .with_filter(filter::exclude_transport())
         });
+        // GenAI metrics go to our meter provider (also the global one after install).
+        let genai_meter = match &meter_provider {
+            Some(mp) => mp.meter("selvedge-genai"),
+            None => opentelemetry::global::meter("selvedge-genai"),
+        };
+        let genai_layer = (!config.disabled).then(|| GenAiLayer::new(config.genai, &genai_meter));
         let metrics_layer = meter_provider.as_ref().map(|mp| {
             tracing_opentelemetry::MetricsLayer::new(mp.clone())
                 .with_filter(filter::exclude_transport())
@@ -198,8 +209,11 @@ impl Pipeline {
                 .with_filter(filter::exclude_transport())
         });
 
+        // The GenAI layer sits inside (before) the OTel layer: it must still reach
+        // the OTel span when a span closes (docs/architecture.md).
         let subscriber = tracing_subscriber::registry()
             .with(env_filter)
+            .with(genai_layer)
             .with(otel_layer)
             .with(metrics_layer)
             .with(log_bridge)

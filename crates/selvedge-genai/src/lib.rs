@@ -1,0 +1,58 @@
+//! OpenTelemetry GenAI semantic conventions for `tracing` spans.
+//!
+//! LLM calls, embeddings, retrievals, agents and tools instrumented with plain
+//! `tracing` become spans that follow the GenAI conventions (v1.41.0 by
+//! default, or the `latest` profile): conventional names and kinds, typed
+//! attributes, `error.type` on failure, legacy names mapped (and, in
+//! compatibility mode, emitted too), token roll-ups onto agent spans, and the
+//! GenAI client metrics.
+//!
+//! ```
+//! # fn model(_: &str) -> &'static str { "gpt-4o" }
+//! #[tracing::instrument(skip_all, fields(
+//!     gen_ai.operation.name = "chat",
+//!     gen_ai.provider.name = "openai",
+//!     gen_ai.request.model = %model("m"),
+//!     gen_ai.usage.input_tokens = tracing::field::Empty,
+//! ))]
+//! fn call_model() {
+//!     // exported as "chat gpt-4o", kind CLIENT, tokens as integers
+//!     tracing::Span::current().record("gen_ai.usage.input_tokens", 42_u64);
+//! }
+//! ```
+//!
+//! Or let [`GenAiSpan`] declare everything, and record the response with
+//! [`record_response`].
+//!
+//! # Parts
+//!
+//! - [`GenAiTracer`] wraps the tracer given to tracing-opentelemetry: names,
+//!   kinds and attribute types are fixed as a span *starts* (kinds cannot
+//!   change later; samplers see the conformant span).
+//! - [`GenAiProcessor`] wraps the span processor: values recorded later are
+//!   conformed as the span *ends*.
+//! - [`GenAiLayer`] sits before the tracing-opentelemetry layer: metrics,
+//!   `error.type`, roll-ups — recorded whether or not the span is sampled.
+//!
+//! The `selvedge` setup crate wires all three.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod config;
+mod conform;
+mod layer;
+mod metrics;
+mod processor;
+mod record;
+pub mod semconv;
+mod tracer;
+
+pub use config::{
+    Options, Profile, LATEST_OPT_IN, OTEL_SEMCONV_STABILITY_OPT_IN, SELVEDGE_GENAI_COMPAT,
+};
+pub use layer::{GenAiLayer, ROLLUP_INPUT_TOKENS, ROLLUP_MODEL_CALLS, ROLLUP_OUTPUT_TOKENS};
+pub use processor::GenAiProcessor;
+pub use record::{
+    mark_error, record_response, record_usage, GenAiSpan, Response, Streaming, Usage,
+};
+pub use tracer::GenAiTracer;

@@ -1,0 +1,315 @@
+//! The API: conformant spans, and what to record on them.
+
+use std::time::Instant;
+
+use opentelemetry::{Array, StringValue, Value};
+use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::registry::{LookupSpan, Registry};
+
+use crate::layer::GenAiState;
+use crate::semconv::{self as sc, operation, v1_41};
+
+/// Token usage of one model call. `input` includes cached tokens, as the
+/// conventions define it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// `gen_ai.usage.input_tokens`.
+    pub input_tokens: Option<u64>,
+    /// `gen_ai.usage.output_tokens`.
+    pub output_tokens: Option<u64>,
+    /// `gen_ai.usage.cache_read.input_tokens`.
+    pub cache_read_input_tokens: Option<u64>,
+    /// `gen_ai.usage.cache_creation.input_tokens` (`cache_write` in the latest profile).
+    pub cache_creation_input_tokens: Option<u64>,
+    /// `gen_ai.usage.reasoning.output_tokens`.
+    pub reasoning_output_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// Input and output tokens.
+    pub fn new(input_tokens: u64, output_tokens: u64) -> Self {
+        Usage {
+            input_tokens: Some(input_tokens),
+            output_tokens: Some(output_tokens),
+            ..Usage::default()
+        }
+    }
+}
+
+/// What a model call returned, for [`record_response`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Response<'a> {
+    /// `gen_ai.response.id`.
+    pub id: Option<&'a str>,
+    /// `gen_ai.response.model`.
+    pub model: Option<&'a str>,
+    /// `gen_ai.response.finish_reasons` (one per choice).
+    pub finish_reasons: &'a [&'a str],
+    /// Token usage.
+    pub usage: Usage,
+}
+
+fn int(n: u64) -> Value {
+    Value::I64(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Runs `f` on the span's GenAI state, if the GenAI layer tracks it.
+fn with_state(span: &Span, f: impl FnOnce(&mut GenAiState)) {
+    span.with_subscriber(|(id, dispatch)| {
+        if let Some(registry) = dispatch.downcast_ref::<Registry>() {
+            if let Some(data) = registry.span(id) {
+                if let Some(state) = data.extensions_mut().get_mut::<GenAiState>() {
+                    f(state);
+                }
+            }
+        }
+    });
+}
+
+/// Records token usage on `span`, as integers, and for the token metrics and
+/// the roll-up onto agent spans.
+pub fn record_usage(span: &Span, usage: &Usage) {
+    for (key, value) in [
+        (sc::USAGE_INPUT_TOKENS, usage.input_tokens),
+        (sc::USAGE_OUTPUT_TOKENS, usage.output_tokens),
+        (
+            sc::USAGE_CACHE_READ_INPUT_TOKENS,
+            usage.cache_read_input_tokens,
+        ),
+        (
+            v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS,
+            usage.cache_creation_input_tokens,
+        ),
+        (
+            sc::USAGE_REASONING_OUTPUT_TOKENS,
+            usage.reasoning_output_tokens,
+        ),
+    ] {
+        if let Some(n) = value {
+            span.set_attribute(key, int(n));
+        }
+    }
+    let as_i64 = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    with_state(span, |state| {
+        let t = &mut state.tokens;
+        t.input = as_i64(usage.input_tokens).or(t.input);
+        t.output = as_i64(usage.output_tokens).or(t.output);
+        t.cache_read = as_i64(usage.cache_read_input_tokens).or(t.cache_read);
+        t.cache_write = as_i64(usage.cache_creation_input_tokens).or(t.cache_write);
+        t.reasoning = as_i64(usage.reasoning_output_tokens).or(t.reasoning);
+    });
+}
+
+/// Records a model response on `span`: id, model, finish reasons (a string
+/// array) and usage.
+pub fn record_response(span: &Span, response: &Response<'_>) {
+    if let Some(id) = response.id {
+        span.set_attribute(sc::RESPONSE_ID, id.to_string());
+    }
+    if let Some(model) = response.model {
+        span.set_attribute(sc::RESPONSE_MODEL, model.to_string());
+        let model = model.to_string();
+        with_state(span, |state| state.response_model = Some(model));
+    }
+    if !response.finish_reasons.is_empty() {
+        let reasons: Vec<StringValue> = response
+            .finish_reasons
+            .iter()
+            .map(|r| StringValue::from(r.to_string()))
+            .collect();
+        span.set_attribute(
+            sc::RESPONSE_FINISH_REASONS,
+            Value::Array(Array::String(reasons)),
+        );
+    }
+    record_usage(span, &response.usage);
+}
+
+/// Marks `span` as failed with a low-cardinality `error_type` (an exception
+/// type name, an HTTP status, `timeout`, …): `error.type` and status Error at
+/// its end, and `error.type` on its metrics.
+pub fn mark_error(span: &Span, error_type: &str) {
+    let error_type = error_type.to_string();
+    with_state(span, |state| state.error_type = Some(error_type));
+}
+
+/// A conformant GenAI span, with the sampling-relevant attributes set at
+/// creation (operation, provider, model, server address and port) and the
+/// rest declared empty so they can be recorded later.
+///
+/// ```
+/// use selvedge_genai::{record_response, GenAiSpan, Response, Usage};
+///
+/// let span = GenAiSpan::chat("openai", "gpt-4o").server("api.openai.com", 443).start();
+/// let _entered = span.enter();
+/// // … call the model …
+/// record_response(&span, &Response {
+///     id: Some("chatcmpl-123"),
+///     model: Some("gpt-4o-2024-08-06"),
+///     finish_reasons: &["stop"],
+///     usage: Usage::new(42, 7),
+/// });
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "call .start() to create the span"]
+pub struct GenAiSpan {
+    operation: &'static str,
+    provider: Option<String>,
+    subject_key: &'static str,
+    subject: Option<String>,
+    server: Option<(String, u16)>,
+}
+
+impl GenAiSpan {
+    fn new(operation: &'static str, subject_key: &'static str, subject: &str) -> Self {
+        GenAiSpan {
+            operation,
+            provider: None,
+            subject_key,
+            subject: Some(subject.to_string()),
+            server: None,
+        }
+    }
+
+    /// A chat completion (`chat {model}`, CLIENT).
+    pub fn chat(provider: &str, model: &str) -> Self {
+        Self::new(operation::CHAT, sc::REQUEST_MODEL, model).provider(provider)
+    }
+
+    /// A text completion (`text_completion {model}`, CLIENT).
+    pub fn text_completion(provider: &str, model: &str) -> Self {
+        Self::new(operation::TEXT_COMPLETION, sc::REQUEST_MODEL, model).provider(provider)
+    }
+
+    /// An embeddings request (`embeddings {model}`, CLIENT).
+    pub fn embeddings(provider: &str, model: &str) -> Self {
+        Self::new(operation::EMBEDDINGS, sc::REQUEST_MODEL, model).provider(provider)
+    }
+
+    /// A retrieval (`retrieval {data_source_id}`, CLIENT).
+    pub fn retrieval(data_source_id: &str) -> Self {
+        Self::new(operation::RETRIEVAL, sc::DATA_SOURCE_ID, data_source_id)
+    }
+
+    /// An agent invocation (`invoke_agent {name}`; INTERNAL, or CLIENT with a server).
+    pub fn invoke_agent(name: &str) -> Self {
+        Self::new(operation::INVOKE_AGENT, sc::AGENT_NAME, name)
+    }
+
+    /// A tool execution (`execute_tool {name}`, INTERNAL).
+    pub fn execute_tool(name: &str) -> Self {
+        Self::new(operation::EXECUTE_TOOL, sc::TOOL_NAME, name)
+    }
+
+    /// A workflow invocation (`invoke_workflow {name}`, INTERNAL).
+    pub fn invoke_workflow(name: &str) -> Self {
+        Self::new(operation::INVOKE_WORKFLOW, sc::WORKFLOW_NAME, name)
+    }
+
+    /// The provider (`gen_ai.provider.name`).
+    pub fn provider(mut self, provider: &str) -> Self {
+        self.provider = Some(provider.to_string());
+        self
+    }
+
+    /// The server (`server.address`, `server.port`).
+    pub fn server(mut self, address: &str, port: u16) -> Self {
+        self.server = Some((address.to_string(), port));
+        self
+    }
+
+    /// Creates the span (a child of the current span). Enter it, or
+    /// `.instrument()` a future with it.
+    pub fn start(self) -> Span {
+        let name = match &self.subject {
+            Some(s) => format!("{} {s}", self.operation),
+            None => self.operation.to_string(),
+        };
+        let (address, port) = match &self.server {
+            Some((a, p)) => (Some(a.as_str()), Some(i64::from(*p))),
+            None => (None, None),
+        };
+        let span = tracing::info_span!(
+            target: "gen_ai",
+            "gen_ai",
+            otel.name = %name,
+            gen_ai.operation.name = self.operation,
+            gen_ai.provider.name = self.provider.as_deref(),
+            gen_ai.request.model = tracing::field::Empty,
+            gen_ai.data_source.id = tracing::field::Empty,
+            gen_ai.agent.name = tracing::field::Empty,
+            gen_ai.tool.name = tracing::field::Empty,
+            gen_ai.workflow.name = tracing::field::Empty,
+            server.address = address,
+            server.port = port,
+            gen_ai.request.max_tokens = tracing::field::Empty,
+            gen_ai.request.temperature = tracing::field::Empty,
+            gen_ai.request.top_p = tracing::field::Empty,
+            gen_ai.request.stream = tracing::field::Empty,
+            gen_ai.conversation.id = tracing::field::Empty,
+            gen_ai.tool.call.id = tracing::field::Empty,
+        );
+        if let Some(subject) = &self.subject {
+            span.record(self.subject_key, subject.as_str());
+        }
+        span
+    }
+}
+
+/// Ends a streaming call's span when the stream is done — or dropped before
+/// it was fully read, with what was known by then. Mark the first chunk with
+/// [`chunk`](Self::chunk) for `gen_ai.response.time_to_first_chunk` and the
+/// time-to-first-chunk metric.
+#[derive(Debug)]
+pub struct Streaming {
+    span: Span,
+    started: Instant,
+    first: bool,
+    finished: bool,
+}
+
+impl Streaming {
+    /// Takes over `span` (marked `gen_ai.request.stream = true`).
+    pub fn new(span: Span) -> Self {
+        span.set_attribute(sc::REQUEST_STREAM, true);
+        Streaming {
+            span,
+            started: Instant::now(),
+            first: false,
+            finished: false,
+        }
+    }
+
+    /// The span, e.g. to `.instrument()` the code that reads the stream.
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Call for every chunk received; the first sets the time to first chunk.
+    pub fn chunk(&mut self) {
+        if !self.first {
+            self.first = true;
+            let seconds = self.started.elapsed().as_secs_f64();
+            self.span
+                .set_attribute(sc::RESPONSE_TIME_TO_FIRST_CHUNK, seconds);
+            with_state(&self.span, |state| state.first_chunk = Some(seconds));
+        }
+    }
+
+    /// The stream ended normally with `response`; the span ends now.
+    pub fn finish(mut self, response: &Response<'_>) {
+        record_response(&self.span, response);
+        self.finished = true;
+    }
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Dropped before the end: the span still ends, saying so.
+            self.span
+                .set_attribute("selvedge.gen_ai.stream.incomplete", true);
+        }
+    }
+}

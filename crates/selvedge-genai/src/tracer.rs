@@ -1,0 +1,50 @@
+//! [`GenAiTracer`]: conforms GenAI spans as they start.
+
+use opentelemetry::trace::{SpanBuilder, Tracer};
+use opentelemetry::Context;
+
+use crate::config::Options;
+use crate::conform::conform;
+
+/// Wraps the tracer given to tracing-opentelemetry, so every GenAI span gets
+/// its conventional name (`chat gpt-4o`, `execute_tool get_weather`), kind
+/// (CLIENT / INTERNAL) and typed attributes *before* it starts: the kind of an
+/// OTel span cannot change later, and samplers see the span as it starts.
+///
+/// Spans without `gen_ai.*` / `llm.*` fields pass through untouched.
+///
+/// ```
+/// use opentelemetry::trace::TracerProvider as _;
+/// use selvedge_genai::{GenAiTracer, Options};
+///
+/// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+/// let tracer = GenAiTracer::new(provider.tracer("app"), Options::default());
+/// let layer = tracing_opentelemetry::layer::<tracing_subscriber::Registry>().with_tracer(tracer);
+/// # let _ = layer;
+/// ```
+#[derive(Debug, Clone)]
+pub struct GenAiTracer<T> {
+    inner: T,
+    options: Options,
+}
+
+impl<T> GenAiTracer<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: T, options: Options) -> Self {
+        Self { inner, options }
+    }
+}
+
+impl<T: Tracer> Tracer for GenAiTracer<T> {
+    type Span = T::Span;
+
+    fn build_with_context(&self, mut builder: SpanBuilder, parent_cx: &Context) -> Self::Span {
+        if let Some(attrs) = builder.attributes.as_mut() {
+            if let Some(shape) = conform(attrs, &self.options) {
+                builder.name = shape.name.into();
+                builder.span_kind = Some(shape.kind);
+            }
+        }
+        self.inner.build_with_context(builder, parent_cx)
+    }
+}
