@@ -170,7 +170,7 @@ impl Visit for Fields<'_> {
             || name.starts_with("server.")
             || name == sc::ERROR_TYPE
         {
-            self.text(name, &format!("{value:?}").trim_matches('"').to_string());
+            self.text(name, format!("{value:?}").trim_matches('"'));
         }
     }
 }
