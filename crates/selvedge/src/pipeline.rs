@@ -196,7 +196,8 @@ impl Pipeline {
             Some(mp) => mp.meter("selvedge-genai"),
             None => opentelemetry::global::meter("selvedge-genai"),
         };
-        let genai_layer = (!config.disabled).then(|| GenAiLayer::new(config.genai, &genai_meter));
+        // Not wrapped in Option: `Option<Layer>` does not forward `on_register_dispatch`.
+        let genai_layer = GenAiLayer::new(config.genai, &genai_meter);
         let metrics_layer = meter_provider.as_ref().map(|mp| {
             tracing_opentelemetry::MetricsLayer::new(mp.clone())
                 .with_filter(filter::exclude_transport())
@@ -204,10 +205,13 @@ impl Pipeline {
 
         // Events become OTel log records with the ids of the span they belong to,
         // also for an explicit `parent:` (WithEventContext).
-        let log_bridge = logger_provider.as_ref().map(|lp| {
-            WithEventContext::new(OpenTelemetryTracingBridge::new(lp))
-                .with_filter(filter::exclude_transport())
-        });
+        // The wrapper is always present (it needs the dispatch); the bridge only with OTLP logs.
+        let log_bridge = WithEventContext::new(
+            logger_provider
+                .as_ref()
+                .map(OpenTelemetryTracingBridge::new),
+        )
+        .with_filter(filter::exclude_transport());
 
         // The GenAI layer sits inside (before) the OTel layer: it must still reach
         // the OTel span when a span closes (docs/architecture.md).

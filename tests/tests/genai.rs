@@ -1,0 +1,429 @@
+//! GenAI spans and metrics as they arrive at the collector.
+
+use std::time::Duration;
+
+use selvedge::genai::{
+    mark_error, record_response, record_usage, GenAiSpan, Profile, Response, Streaming, Usage,
+    ROLLUP_INPUT_TOKENS, ROLLUP_MODEL_CALLS, ROLLUP_OUTPUT_TOKENS,
+};
+use selvedge::{Protocol, Sampler, Telemetry, TelemetryBuilder};
+use selvedge_testkit::proto::metrics::v1::metric::Data;
+use selvedge_testkit::proto::metrics::v1::HistogramDataPoint;
+use selvedge_testkit::{
+    attr_value, proto::common::v1::any_value::Value, ReceivedMetric, Receiver, Spans,
+};
+use selvedge_tests::CapturedWriter;
+
+const WAIT: Duration = Duration::from_secs(15);
+const CLIENT: i32 = 3;
+const INTERNAL: i32 = 1;
+
+fn builder(receiver: &Receiver) -> TelemetryBuilder {
+    Telemetry::builder()
+        .with_service_name("genai-test")
+        .with_endpoint(receiver.http_endpoint())
+        .with_protocol(Protocol::HttpProtobuf)
+        .with_log_writer(CapturedWriter::default())
+        .with_metrics_interval(Duration::from_secs(3600))
+}
+
+/// Runs `work` under a fresh pipeline, shuts it down, returns what arrived.
+fn run(receiver: &Receiver, builder: TelemetryBuilder, spans: usize, work: impl FnOnce()) -> Spans {
+    let (telemetry, dispatch) = builder.build().expect("build");
+    tracing::dispatcher::with_default(&dispatch, work);
+    telemetry.shutdown().expect("shutdown");
+    receiver.wait_for_spans(spans, WAIT)
+}
+
+#[tracing::instrument(name = "llm.call", skip_all, fields(
+    gen_ai.operation.name = "chat",
+    gen_ai.provider.name = "openai",
+    gen_ai.request.model = %model,
+    gen_ai.request.max_tokens = 256_u64,
+    gen_ai.request.temperature = 0.2,
+    gen_ai.request.stop_sequences = ?vec!["END"],
+    server.address = "api.openai.com",
+    server.port = 443_u64,
+    gen_ai.usage.input_tokens = tracing::field::Empty,
+    gen_ai.usage.output_tokens = tracing::field::Empty,
+    gen_ai.response.finish_reasons = tracing::field::Empty,
+))]
+fn plain_instrumented_call(model: &str) {
+    let span = tracing::Span::current();
+    span.record("gen_ai.usage.input_tokens", 42_u64);
+    span.record("gen_ai.usage.output_tokens", 7_usize as u64);
+    span.record(
+        "gen_ai.response.finish_reasons",
+        tracing::field::debug(vec!["stop", "length"]),
+    );
+}
+
+#[test]
+fn plain_instrument_fields_become_a_conformant_span() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 1, || {
+        plain_instrumented_call("gpt-4o")
+    });
+    let s = spans.named("chat gpt-4o");
+    assert_eq!(
+        s.kind(),
+        CLIENT,
+        "kind fixed at start although the span was named llm.call"
+    );
+    assert_eq!(s.attr_str("gen_ai.operation.name"), Some("chat"));
+    assert_eq!(s.attr_i64("gen_ai.request.max_tokens"), Some(256));
+    assert_eq!(s.attr_i64("server.port"), Some(443));
+    assert_eq!(s.attr_f64("gen_ai.request.temperature"), Some(0.2));
+    assert_eq!(
+        s.attr_i64("gen_ai.usage.input_tokens"),
+        Some(42),
+        "u64 recorded later is an int"
+    );
+    assert_eq!(s.attr_i64("gen_ai.usage.output_tokens"), Some(7));
+    assert_eq!(
+        s.attr_str_array("gen_ai.response.finish_reasons"),
+        Some(vec!["stop", "length"])
+    );
+    assert_eq!(
+        s.attr_str_array("gen_ai.request.stop_sequences"),
+        Some(vec!["END"])
+    );
+    let keys: Vec<&str> = s.span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(keys.len(), unique.len(), "no duplicate keys: {keys:?}");
+    assert_eq!(s.status_code(), 0, "success leaves the status unset");
+    assert!(s.attr_str("error.type").is_none());
+}
+
+#[test]
+fn every_operation_gets_its_name_and_kind() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 8, || {
+        for span in [
+            GenAiSpan::chat("anthropic", "claude-sonnet")
+                .server("api.anthropic.com", 443)
+                .start(),
+            GenAiSpan::text_completion("openai", "davinci").start(),
+            GenAiSpan::embeddings("openai", "text-embedding-3-small").start(),
+            GenAiSpan::retrieval("docs-index").start(),
+            GenAiSpan::execute_tool("get_weather").start(),
+            GenAiSpan::invoke_agent("researcher").start(),
+            GenAiSpan::invoke_agent("remote-planner")
+                .server("agents.internal", 8443)
+                .start(),
+            GenAiSpan::invoke_workflow("summarize-pipeline").start(),
+        ] {
+            span.in_scope(|| {});
+        }
+    });
+    for (name, kind) in [
+        ("chat claude-sonnet", CLIENT),
+        ("text_completion davinci", CLIENT),
+        ("embeddings text-embedding-3-small", CLIENT),
+        ("retrieval docs-index", CLIENT),
+        ("execute_tool get_weather", INTERNAL),
+        ("invoke_agent researcher", INTERNAL),
+        ("invoke_agent remote-planner", CLIENT),
+        ("invoke_workflow summarize-pipeline", INTERNAL),
+    ] {
+        assert_eq!(spans.named(name).kind(), kind, "{name}");
+    }
+    let chat = spans.named("chat claude-sonnet");
+    assert_eq!(chat.attr_str("gen_ai.provider.name"), Some("anthropic"));
+    assert_eq!(chat.attr_str("server.address"), Some("api.anthropic.com"));
+    assert_eq!(chat.attr_i64("server.port"), Some(443));
+    assert_eq!(
+        spans
+            .named("execute_tool get_weather")
+            .attr_str("gen_ai.tool.name"),
+        Some("get_weather")
+    );
+}
+
+#[tracing::instrument(err, fields(gen_ai.operation.name = "chat", gen_ai.provider.name = "openai", gen_ai.request.model = "gpt-4o"))]
+fn failing_call() -> Result<(), String> {
+    Err("rate limited".into())
+}
+
+#[test]
+fn failures_get_error_type_and_status() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 2, || {
+        let _ = failing_call();
+        let span = GenAiSpan::chat("openai", "gpt-4o-mini").start();
+        span.in_scope(|| mark_error(&span, "timeout"));
+    });
+    let instrumented = spans.named("chat gpt-4o");
+    assert_eq!(instrumented.attr_str("error.type"), Some("_OTHER"));
+    assert_eq!(instrumented.status_code(), 2);
+    let explicit = spans.named("chat gpt-4o-mini");
+    assert_eq!(explicit.attr_str("error.type"), Some("timeout"));
+    assert_eq!(explicit.status_code(), 2);
+}
+
+#[test]
+fn legacy_inputs_map_to_current_names() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 1, || {
+        tracing::info_span!(
+            "llm",
+            gen_ai.system = "xai",
+            llm.model = "grok-2",
+            gen_ai.usage.prompt_tokens = 10_u64,
+            llm.completion_tokens = 3_u64,
+            llm.max_tokens = 64_u64,
+            llm.has_tools = true
+        )
+        .in_scope(|| {});
+    });
+    let s = spans.named("chat grok-2");
+    assert_eq!(s.kind(), CLIENT);
+    assert_eq!(
+        s.attr_str("gen_ai.provider.name"),
+        Some("x_ai"),
+        "renamed provider value"
+    );
+    assert_eq!(s.attr_str("gen_ai.request.model"), Some("grok-2"));
+    assert_eq!(s.attr_i64("gen_ai.usage.input_tokens"), Some(10));
+    assert_eq!(s.attr_i64("gen_ai.usage.output_tokens"), Some(3));
+    assert_eq!(s.attr_i64("gen_ai.request.max_tokens"), Some(64));
+    assert_eq!(
+        s.attr_bool("llm.has_tools"),
+        Some(true),
+        "no GenAI equivalent: kept"
+    );
+    for old in [
+        "gen_ai.system",
+        "llm.model",
+        "gen_ai.usage.prompt_tokens",
+        "llm.completion_tokens",
+        "llm.max_tokens",
+    ] {
+        assert!(
+            attr_value(&s.span.attributes, old).is_none(),
+            "{old} is not emitted outside compat mode"
+        );
+    }
+}
+
+#[test]
+fn compat_mode_also_emits_legacy_names() {
+    let receiver = Receiver::start();
+    let spans = run(
+        &receiver,
+        builder(&receiver).with_genai_compat(true),
+        1,
+        || {
+            let span = GenAiSpan::chat("x_ai", "grok-2").start();
+            span.in_scope(|| record_usage(&span, &Usage::new(11, 4)));
+        },
+    );
+    let s = spans.named("chat grok-2");
+    assert_eq!(s.attr_str("gen_ai.provider.name"), Some("x_ai"));
+    assert_eq!(
+        s.attr_str("gen_ai.system"),
+        Some("xai"),
+        "the old spelling for old dashboards"
+    );
+    assert_eq!(s.attr_str("llm.model"), Some("grok-2"));
+    assert_eq!(s.attr_i64("gen_ai.usage.prompt_tokens"), Some(11));
+    assert_eq!(s.attr_i64("gen_ai.usage.completion_tokens"), Some(4));
+    assert_eq!(s.attr_i64("llm.prompt_tokens"), Some(11));
+}
+
+#[test]
+fn agents_roll_up_the_usage_beneath_them() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 5, || {
+        let agent = GenAiSpan::invoke_agent("researcher").start();
+        agent.in_scope(|| {
+            for (i, o) in [(10, 5), (20, 7)] {
+                let call = GenAiSpan::chat("openai", "gpt-4o").start();
+                call.in_scope(|| record_usage(&call, &Usage::new(i, o)));
+            }
+            let tool = GenAiSpan::execute_tool("search").start();
+            tool.in_scope(|| {
+                // A model call inside a tool still counts for the agent.
+                let nested = GenAiSpan::chat("openai", "gpt-4o-mini").start();
+                nested.in_scope(|| record_usage(&nested, &Usage::new(1, 1)));
+            });
+        });
+    });
+    let agent = spans.named("invoke_agent researcher");
+    assert_eq!(agent.attr_i64(ROLLUP_INPUT_TOKENS), Some(31));
+    assert_eq!(agent.attr_i64(ROLLUP_OUTPUT_TOKENS), Some(13));
+    assert_eq!(agent.attr_i64(ROLLUP_MODEL_CALLS), Some(3));
+    assert!(
+        agent.attr_i64("gen_ai.usage.input_tokens").is_none(),
+        "never its own usage"
+    );
+}
+
+#[test]
+fn the_latest_profile_renames() {
+    let receiver = Receiver::start();
+    let builder = builder(&receiver).with_genai_profile(Profile::Latest);
+    let (telemetry, dispatch) = builder.build().expect("build");
+    tracing::dispatcher::with_default(&dispatch, || {
+        let span = GenAiSpan::chat("openai", "gpt-4o").start();
+        let usage = Usage {
+            cache_creation_input_tokens: Some(9),
+            ..Usage::new(30, 2)
+        };
+        span.in_scope(|| record_usage(&span, &usage));
+    });
+    telemetry.shutdown().expect("shutdown");
+    let s = receiver
+        .wait_for_spans(1, WAIT)
+        .named("chat gpt-4o")
+        .clone();
+    assert_eq!(s.attr_i64("gen_ai.usage.cache_write.input_tokens"), Some(9));
+    assert!(s
+        .attr_i64("gen_ai.usage.cache_creation.input_tokens")
+        .is_none());
+    receiver.wait_for_metric("gen_ai.client.inference.duration", WAIT);
+    let input = receiver.wait_for_metric("gen_ai.client.inference.usage.input_tokens", WAIT);
+    assert_eq!(input.sum_value(), Some(30.0));
+}
+
+fn histogram(m: &ReceivedMetric) -> Vec<HistogramDataPoint> {
+    match m.metric.data.as_ref() {
+        Some(Data::Histogram(h)) => h.data_points.clone(),
+        other => panic!("{} is not a histogram: {other:?}", m.name()),
+    }
+}
+
+fn point_attr<'a>(p: &'a HistogramDataPoint, key: &str) -> Option<&'a Value> {
+    attr_value(&p.attributes, key)
+}
+
+#[test]
+fn metrics_follow_the_spec_and_ignore_sampling() {
+    let receiver = Receiver::start();
+    // Nothing sampled: spans are dropped, metrics must still be recorded.
+    let (telemetry, dispatch) = builder(&receiver)
+        .with_sampler(Sampler::AlwaysOff)
+        .build()
+        .expect("build");
+    tracing::dispatcher::with_default(&dispatch, || {
+        let ok = GenAiSpan::chat("openai", "gpt-4o")
+            .server("api.openai.com", 443)
+            .start();
+        ok.in_scope(|| {
+            record_response(
+                &ok,
+                &Response {
+                    model: Some("gpt-4o-2024-08-06"),
+                    usage: Usage::new(100, 20),
+                    ..Default::default()
+                },
+            )
+        });
+        drop(ok);
+        let _ = failing_call();
+    });
+    telemetry.shutdown().expect("shutdown");
+    assert!(receiver.spans().is_empty(), "nothing sampled");
+
+    let duration = receiver.wait_for_metric("gen_ai.client.operation.duration", WAIT);
+    assert_eq!(duration.metric.unit, "s");
+    let points = histogram(&duration);
+    assert_eq!(points.len(), 2, "one series per outcome");
+    assert_eq!(
+        points[0].explicit_bounds,
+        vec![
+            0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92
+        ]
+    );
+    let ok = points
+        .iter()
+        .find(|p| point_attr(p, "error.type").is_none())
+        .expect("success series");
+    assert_eq!(
+        point_attr(ok, "gen_ai.operation.name"),
+        Some(&Value::StringValue("chat".into()))
+    );
+    assert_eq!(
+        point_attr(ok, "gen_ai.provider.name"),
+        Some(&Value::StringValue("openai".into()))
+    );
+    assert_eq!(
+        point_attr(ok, "gen_ai.request.model"),
+        Some(&Value::StringValue("gpt-4o".into()))
+    );
+    assert_eq!(
+        point_attr(ok, "gen_ai.response.model"),
+        Some(&Value::StringValue("gpt-4o-2024-08-06".into()))
+    );
+    assert_eq!(
+        point_attr(ok, "server.address"),
+        Some(&Value::StringValue("api.openai.com".into()))
+    );
+    assert_eq!(point_attr(ok, "server.port"), Some(&Value::IntValue(443)));
+    let failed = points
+        .iter()
+        .find(|p| point_attr(p, "error.type").is_some())
+        .expect("error series");
+    assert_eq!(
+        point_attr(failed, "error.type"),
+        Some(&Value::StringValue("_OTHER".into()))
+    );
+
+    let tokens = receiver.wait_for_metric("gen_ai.client.token.usage", WAIT);
+    assert_eq!(tokens.metric.unit, "{token}");
+    let points = histogram(&tokens);
+    assert_eq!(points[0].explicit_bounds.first(), Some(&1.0));
+    assert_eq!(points[0].explicit_bounds.last(), Some(&67108864.0));
+    let by_type = |t: &str| {
+        points
+            .iter()
+            .find(|p| point_attr(p, "gen_ai.token.type") == Some(&Value::StringValue(t.into())))
+            .map(|p| p.sum)
+    };
+    assert_eq!(by_type("input"), Some(Some(100.0)));
+    assert_eq!(by_type("output"), Some(Some(20.0)));
+    assert!(receiver
+        .metrics()
+        .iter()
+        .all(|m| !m.name().starts_with("gen_ai.server.")));
+}
+
+#[test]
+fn a_stream_dropped_early_still_ends_its_span() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 2, || {
+        let mut stream = Streaming::new(GenAiSpan::chat("openai", "gpt-4o").start());
+        stream.chunk();
+        stream.chunk();
+        drop(stream); // the caller stopped reading
+
+        let mut done = Streaming::new(GenAiSpan::chat("openai", "gpt-4o-mini").start());
+        done.chunk();
+        done.finish(&Response {
+            finish_reasons: &["stop"],
+            usage: Usage::new(5, 50),
+            ..Default::default()
+        });
+    });
+    let dropped = spans.named("chat gpt-4o");
+    assert_eq!(dropped.attr_bool("gen_ai.request.stream"), Some(true));
+    assert_eq!(
+        dropped.attr_bool("selvedge.gen_ai.stream.incomplete"),
+        Some(true)
+    );
+    assert!(dropped
+        .attr_f64("gen_ai.response.time_to_first_chunk")
+        .is_some_and(|t| t >= 0.0));
+    let finished = spans.named("chat gpt-4o-mini");
+    assert!(finished
+        .attr_bool("selvedge.gen_ai.stream.incomplete")
+        .is_none());
+    assert_eq!(
+        finished.attr_str_array("gen_ai.response.finish_reasons"),
+        Some(vec!["stop"])
+    );
+    let ttfc = receiver.wait_for_metric("gen_ai.client.operation.time_to_first_chunk", WAIT);
+    assert_eq!(histogram(&ttfc).iter().map(|p| p.count).sum::<u64>(), 2);
+}
