@@ -159,3 +159,45 @@ fn queue_worker_links_three_attempts_per_job_over_nats() {
         }
     }
 }
+
+#[test]
+fn genai_chat_emits_conformant_spans_and_metrics() {
+    let receiver = Receiver::start();
+    let out = run(example("genai_chat"), &receiver);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("streamed: Sunny and 24°C."));
+    let spans = receiver.wait_for_spans(5, WAIT);
+    let agent = spans.named("invoke_agent travel-agent");
+    let chats = spans.all_named("chat gpt-4o");
+    assert_eq!(chats.len(), 3);
+    for chat in &chats {
+        assert!(chat.is_child_of(agent));
+        assert_eq!(chat.kind(), 3, "CLIENT");
+        assert!(
+            chat.attr_i64("gen_ai.usage.input_tokens").is_some(),
+            "typed tokens"
+        );
+    }
+    let tool = spans.named("execute_tool get_weather");
+    assert_eq!(tool.kind(), 1, "INTERNAL");
+    assert_eq!(
+        agent.attr_i64("selvedge.rollup.gen_ai.usage.input_tokens"),
+        Some(40 + 52 + 30)
+    );
+    assert_eq!(
+        agent.attr_i64("selvedge.rollup.gen_ai.model_calls"),
+        Some(3)
+    );
+    let streamed = chats
+        .iter()
+        .find(|c| c.attr_bool("gen_ai.request.stream") == Some(true))
+        .expect("stream");
+    assert!(streamed
+        .attr_f64("gen_ai.response.time_to_first_chunk")
+        .is_some());
+    assert_eq!(
+        streamed.attr_str_array("gen_ai.response.finish_reasons"),
+        Some(vec!["stop"])
+    );
+    receiver.wait_for_metric("gen_ai.client.operation.duration", WAIT);
+    receiver.wait_for_metric("gen_ai.client.token.usage", WAIT);
+}

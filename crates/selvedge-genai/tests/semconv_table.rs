@@ -13,10 +13,19 @@ fn attribute_names() {
         (sc::REQUEST_TEMPERATURE, "gen_ai.request.temperature"),
         (sc::REQUEST_TOP_P, "gen_ai.request.top_p"),
         (sc::REQUEST_TOP_K, "gen_ai.request.top_k"),
-        (sc::REQUEST_FREQUENCY_PENALTY, "gen_ai.request.frequency_penalty"),
-        (sc::REQUEST_PRESENCE_PENALTY, "gen_ai.request.presence_penalty"),
+        (
+            sc::REQUEST_FREQUENCY_PENALTY,
+            "gen_ai.request.frequency_penalty",
+        ),
+        (
+            sc::REQUEST_PRESENCE_PENALTY,
+            "gen_ai.request.presence_penalty",
+        ),
         (sc::REQUEST_STOP_SEQUENCES, "gen_ai.request.stop_sequences"),
-        (sc::REQUEST_ENCODING_FORMATS, "gen_ai.request.encoding_formats"),
+        (
+            sc::REQUEST_ENCODING_FORMATS,
+            "gen_ai.request.encoding_formats",
+        ),
         (sc::REQUEST_STREAM, "gen_ai.request.stream"),
         (sc::REQUEST_CHOICE_COUNT, "gen_ai.request.choice.count"),
         (sc::REQUEST_SEED, "gen_ai.request.seed"),
@@ -24,15 +33,36 @@ fn attribute_names() {
         (sc::CONVERSATION_ID, "gen_ai.conversation.id"),
         (sc::RESPONSE_ID, "gen_ai.response.id"),
         (sc::RESPONSE_MODEL, "gen_ai.response.model"),
-        (sc::RESPONSE_FINISH_REASONS, "gen_ai.response.finish_reasons"),
-        (sc::RESPONSE_TIME_TO_FIRST_CHUNK, "gen_ai.response.time_to_first_chunk"),
+        (
+            sc::RESPONSE_FINISH_REASONS,
+            "gen_ai.response.finish_reasons",
+        ),
+        (
+            sc::RESPONSE_TIME_TO_FIRST_CHUNK,
+            "gen_ai.response.time_to_first_chunk",
+        ),
         (sc::USAGE_INPUT_TOKENS, "gen_ai.usage.input_tokens"),
         (sc::USAGE_OUTPUT_TOKENS, "gen_ai.usage.output_tokens"),
-        (sc::USAGE_CACHE_READ_INPUT_TOKENS, "gen_ai.usage.cache_read.input_tokens"),
-        (v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS, "gen_ai.usage.cache_creation.input_tokens"),
-        (latest::USAGE_CACHE_WRITE_INPUT_TOKENS, "gen_ai.usage.cache_write.input_tokens"),
-        (sc::USAGE_REASONING_OUTPUT_TOKENS, "gen_ai.usage.reasoning.output_tokens"),
-        (sc::EMBEDDINGS_DIMENSION_COUNT, "gen_ai.embeddings.dimension.count"),
+        (
+            sc::USAGE_CACHE_READ_INPUT_TOKENS,
+            "gen_ai.usage.cache_read.input_tokens",
+        ),
+        (
+            v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS,
+            "gen_ai.usage.cache_creation.input_tokens",
+        ),
+        (
+            latest::USAGE_CACHE_WRITE_INPUT_TOKENS,
+            "gen_ai.usage.cache_write.input_tokens",
+        ),
+        (
+            sc::USAGE_REASONING_OUTPUT_TOKENS,
+            "gen_ai.usage.reasoning.output_tokens",
+        ),
+        (
+            sc::EMBEDDINGS_DIMENSION_COUNT,
+            "gen_ai.embeddings.dimension.count",
+        ),
         (sc::AGENT_ID, "gen_ai.agent.id"),
         (sc::AGENT_NAME, "gen_ai.agent.name"),
         (sc::AGENT_DESCRIPTION, "gen_ai.agent.description"),
@@ -70,7 +100,16 @@ fn operations_and_providers() {
             "invoke_workflow"
         ]
     );
-    for p in ["openai", "anthropic", "gcp.vertex_ai", "gcp.gemini", "azure.ai.openai", "aws.bedrock", "x_ai", "mistral_ai"] {
+    for p in [
+        "openai",
+        "anthropic",
+        "gcp.vertex_ai",
+        "gcp.gemini",
+        "azure.ai.openai",
+        "aws.bedrock",
+        "x_ai",
+        "mistral_ai",
+    ] {
         assert!(provider::ALL.contains(&p), "{p}");
     }
     assert_eq!(provider::ALL.len(), 15);
@@ -78,34 +117,77 @@ fn operations_and_providers() {
 
 #[test]
 fn metrics_and_buckets() {
-    assert_eq!(v1_41::METRIC_OPERATION_DURATION, "gen_ai.client.operation.duration");
+    assert_eq!(
+        v1_41::METRIC_OPERATION_DURATION,
+        "gen_ai.client.operation.duration"
+    );
     assert_eq!(v1_41::METRIC_TOKEN_USAGE, "gen_ai.client.token.usage");
-    assert_eq!(v1_41::METRIC_TIME_TO_FIRST_CHUNK, "gen_ai.client.operation.time_to_first_chunk");
-    assert_eq!(v1_41::METRIC_TIME_PER_OUTPUT_CHUNK, "gen_ai.client.operation.time_per_output_chunk");
-    assert_eq!(latest::METRIC_INFERENCE_DURATION, "gen_ai.client.inference.duration");
-    assert_eq!(latest::METRIC_USAGE_INPUT_TOKENS, "gen_ai.client.inference.usage.input_tokens");
+    assert_eq!(
+        v1_41::METRIC_TIME_TO_FIRST_CHUNK,
+        "gen_ai.client.operation.time_to_first_chunk"
+    );
+    assert_eq!(
+        v1_41::METRIC_TIME_PER_OUTPUT_CHUNK,
+        "gen_ai.client.operation.time_per_output_chunk"
+    );
+    assert_eq!(
+        latest::METRIC_INFERENCE_DURATION,
+        "gen_ai.client.inference.duration"
+    );
+    assert_eq!(
+        latest::METRIC_USAGE_INPUT_TOKENS,
+        "gen_ai.client.inference.usage.input_tokens"
+    );
     // 0.01 doubling up to 81.92; 1 ×4 up to 67108864.
     for pair in v1_41::DURATION_BUCKETS.windows(2) {
         assert!((pair[1] / pair[0] - 2.0).abs() < 1e-9);
     }
-    assert_eq!((v1_41::DURATION_BUCKETS[0], v1_41::DURATION_BUCKETS[13]), (0.01, 81.92));
+    assert_eq!(
+        (v1_41::DURATION_BUCKETS[0], v1_41::DURATION_BUCKETS[13]),
+        (0.01, 81.92)
+    );
     for pair in v1_41::TOKEN_BUCKETS.windows(2) {
         assert_eq!(pair[1] / pair[0], 4.0);
     }
-    assert_eq!((v1_41::TOKEN_BUCKETS[0], v1_41::TOKEN_BUCKETS[13]), (1.0, 67108864.0));
+    assert_eq!(
+        (v1_41::TOKEN_BUCKETS[0], v1_41::TOKEN_BUCKETS[13]),
+        (1.0, 67108864.0)
+    );
 }
 
 #[test]
 fn legacy_renames() {
-    let find = |old: &str| legacy::RENAMES.iter().find(|(o, _)| *o == old).map(|(_, n)| *n);
+    let find = |old: &str| {
+        legacy::RENAMES
+            .iter()
+            .find(|(o, _)| *o == old)
+            .map(|(_, n)| *n)
+    };
     assert_eq!(find("gen_ai.system"), Some("gen_ai.provider.name"));
-    assert_eq!(find("gen_ai.usage.prompt_tokens"), Some("gen_ai.usage.input_tokens"));
-    assert_eq!(find("gen_ai.usage.completion_tokens"), Some("gen_ai.usage.output_tokens"));
-    assert_eq!(find("gen_ai.openai.request.seed"), Some("gen_ai.request.seed"));
-    assert_eq!(find("gen_ai.openai.request.response_format"), Some("gen_ai.output.type"));
+    assert_eq!(
+        find("gen_ai.usage.prompt_tokens"),
+        Some("gen_ai.usage.input_tokens")
+    );
+    assert_eq!(
+        find("gen_ai.usage.completion_tokens"),
+        Some("gen_ai.usage.output_tokens")
+    );
+    assert_eq!(
+        find("gen_ai.openai.request.seed"),
+        Some("gen_ai.request.seed")
+    );
+    assert_eq!(
+        find("gen_ai.openai.request.response_format"),
+        Some("gen_ai.output.type")
+    );
     assert_eq!(find("llm.model"), Some("gen_ai.request.model"));
     assert_eq!(find("llm.max_tokens"), Some("gen_ai.request.max_tokens"));
-    let value = |old: &str| legacy::SYSTEM_VALUES.iter().find(|(o, _)| *o == old).map(|(_, n)| *n);
+    let value = |old: &str| {
+        legacy::SYSTEM_VALUES
+            .iter()
+            .find(|(o, _)| *o == old)
+            .map(|(_, n)| *n)
+    };
     assert_eq!(value("xai"), Some("x_ai"));
     assert_eq!(value("vertex_ai"), Some("gcp.vertex_ai"));
     assert_eq!(value("gemini"), Some("gcp.gemini"));
@@ -116,16 +198,29 @@ fn legacy_renames() {
 #[test]
 fn options_from_the_environment() {
     let env = |pairs: &'static [(&'static str, &'static str)]| {
-        move |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())
+        move |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.to_string())
+        }
     };
     assert_eq!(Options::from_env(env(&[])), Options::default());
     assert_eq!(
-        Options::from_env(env(&[("OTEL_SEMCONV_STABILITY_OPT_IN", "http, gen_ai_latest_experimental")])).profile,
+        Options::from_env(env(&[(
+            "OTEL_SEMCONV_STABILITY_OPT_IN",
+            "http, gen_ai_latest_experimental"
+        )]))
+        .profile,
         Profile::Latest
     );
-    assert_eq!(Options::from_env(env(&[("OTEL_SEMCONV_STABILITY_OPT_IN", "http")])).profile, Profile::V1_41);
+    assert_eq!(
+        Options::from_env(env(&[("OTEL_SEMCONV_STABILITY_OPT_IN", "http")])).profile,
+        Profile::V1_41
+    );
     for on in ["1", "true", "TRUE"] {
-        let pairs: &'static [(&'static str, &'static str)] = Box::leak(Box::new([("SELVEDGE_GENAI_COMPAT", on)]));
+        let pairs: &'static [(&'static str, &'static str)] =
+            Box::leak(Box::new([("SELVEDGE_GENAI_COMPAT", on)]));
         assert!(Options::from_env(env(pairs)).compat, "{on}");
     }
     assert!(!Options::from_env(env(&[("SELVEDGE_GENAI_COMPAT", "0")])).compat);

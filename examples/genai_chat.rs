@@ -1,0 +1,195 @@
+//! An LLM client instrumented with selvedge's GenAI conventions, against a
+//! local mock of an OpenAI-style chat-completions server (axum on 127.0.0.1).
+//!
+//! ```text
+//! cargo run --example genai_chat
+//! ```
+//! An agent asks the model, which calls a tool; the tool runs; the model
+//! answers; then a streaming call reads its answer chunk by chunk. The console
+//! shows `invoke_agent travel-agent` above `chat gpt-4o`, `execute_tool
+//! get_weather` and the streaming call, with typed token counts and the
+//! agent's token roll-up.
+
+use axum::routing::post;
+use axum::Json;
+use selvedge::genai::{record_response, GenAiSpan, Response, Streaming, Usage};
+use serde_json::{json, Value};
+use tracing::Instrument;
+
+const MODEL: &str = "gpt-4o";
+
+/// The mock model: a tool call first, then an answer; SSE chunks when streaming.
+async fn chat_completions(Json(request): Json<Value>) -> axum::response::Response {
+    let has_tool_result = request["messages"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|m| m["role"] == "tool"));
+    if request["stream"] == true {
+        let mut body = String::new();
+        for word in ["Sunny", " and", " 24", "°C."] {
+            body.push_str(&format!(
+                "data: {}\n\n",
+                json!({"choices": [{"delta": {"content": word}}]})
+            ));
+        }
+        body.push_str(&format!(
+            "data: {}\n\n",
+            json!({"id": "chatcmpl-3", "model": "gpt-4o-2024-08-06",
+                   "choices": [{"delta": {}, "finish_reason": "stop"}],
+                   "usage": {"prompt_tokens": 30, "completion_tokens": 6}})
+        ));
+        body.push_str("data: [DONE]\n\n");
+        return ([("content-type", "text/event-stream")], body).into_response();
+    }
+    let reply = if has_tool_result {
+        json!({"id": "chatcmpl-2", "model": "gpt-4o-2024-08-06",
+               "choices": [{"finish_reason": "stop", "message": {"role": "assistant", "content": "It is sunny in Lisbon."}}],
+               "usage": {"prompt_tokens": 52, "completion_tokens": 9}})
+    } else {
+        json!({"id": "chatcmpl-1", "model": "gpt-4o-2024-08-06",
+               "choices": [{"finish_reason": "tool_calls", "message": {"role": "assistant",
+                   "tool_calls": [{"id": "call_1", "type": "function",
+                                   "function": {"name": "get_weather", "arguments": "{\"city\":\"Lisbon\"}"}}]}}],
+               "usage": {"prompt_tokens": 40, "completion_tokens": 12}})
+    };
+    Json(reply).into_response()
+}
+
+use axum::response::IntoResponse;
+
+fn usage(v: &Value) -> Usage {
+    Usage::new(
+        v["prompt_tokens"].as_u64().unwrap_or(0),
+        v["completion_tokens"].as_u64().unwrap_or(0),
+    )
+}
+
+/// One non-streaming chat call, as a conformant span.
+async fn chat(
+    client: &reqwest::Client,
+    url: &str,
+    port: u16,
+    messages: &Value,
+) -> Result<Value, reqwest::Error> {
+    let span = GenAiSpan::chat("openai", MODEL)
+        .server("127.0.0.1", port)
+        .start();
+    async {
+        let body = json!({"model": MODEL, "messages": messages});
+        let reply: Value = serde_json::from_slice(
+            &client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await?
+                .bytes()
+                .await?,
+        )
+        .unwrap_or_default();
+        let finish = reply["choices"][0]["finish_reason"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        record_response(
+            &tracing::Span::current(),
+            &Response {
+                id: reply["id"].as_str(),
+                model: reply["model"].as_str(),
+                finish_reasons: &[finish.as_str()],
+                usage: usage(&reply["usage"]),
+            },
+        );
+        Ok(reply)
+    }
+    .instrument(span)
+    .await
+}
+
+/// The tool the model asked for.
+fn get_weather(arguments: &str) -> String {
+    let span = GenAiSpan::execute_tool("get_weather").start();
+    let _entered = span.enter();
+    tracing::info!(arguments, "looking up the weather");
+    json!({"city": "Lisbon", "forecast": "sunny", "celsius": 24}).to_string()
+}
+
+/// A streaming call: the span ends when the stream is read to the end (or dropped).
+async fn chat_stream(
+    client: &reqwest::Client,
+    url: &str,
+    port: u16,
+) -> Result<String, reqwest::Error> {
+    let mut stream = Streaming::new(
+        GenAiSpan::chat("openai", MODEL)
+            .server("127.0.0.1", port)
+            .start(),
+    );
+    let span = stream.span().clone();
+    async {
+        let body = json!({"model": MODEL, "stream": true, "messages": [{"role": "user", "content": "Weather?"}]});
+        let mut response =
+            client.post(url).header("content-type", "application/json").body(body.to_string()).send().await?;
+        let (mut text, mut last) = (String::new(), Value::Null);
+        let mut buffer = String::new();
+        while let Some(bytes) = response.chunk().await? {
+            buffer.push_str(&String::from_utf8_lossy(&bytes));
+            while let Some(end) = buffer.find("\n\n") {
+                let event: String = buffer.drain(..end + 2).collect();
+                let data = event.trim().trim_start_matches("data: ");
+                if data == "[DONE]" {
+                    continue;
+                }
+                let chunk: Value = serde_json::from_str(data).unwrap_or_default();
+                stream.chunk();
+                text.push_str(chunk["choices"][0]["delta"]["content"].as_str().unwrap_or(""));
+                last = chunk;
+            }
+        }
+        let finish = last["choices"][0]["finish_reason"].as_str().unwrap_or("").to_string();
+        stream.finish(&Response {
+            id: last["id"].as_str(),
+            model: last["model"].as_str(),
+            finish_reasons: &[finish.as_str()],
+            usage: usage(&last["usage"]),
+        });
+        Ok(text)
+    }
+    .instrument(span)
+    .await
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let _telemetry = selvedge::init("genai-chat")?;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let app = axum::Router::new().route("/v1/chat/completions", post(chat_completions));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://127.0.0.1:{port}/v1/chat/completions");
+    let client = reqwest::Client::new();
+
+    let agent = GenAiSpan::invoke_agent("travel-agent").start();
+    let answer = async {
+        let mut messages = json!([{"role": "user", "content": "What's the weather in Lisbon?"}]);
+        let first = chat(&client, &url, port, &messages).await?;
+        let call = &first["choices"][0]["message"]["tool_calls"][0];
+        let result = get_weather(call["function"]["arguments"].as_str().unwrap_or("{}"));
+        if let Some(list) = messages.as_array_mut() {
+            list.push(first["choices"][0]["message"].clone());
+            list.push(json!({"role": "tool", "tool_call_id": call["id"], "content": result}));
+        }
+        let second = chat(&client, &url, port, &messages).await?;
+        let streamed = chat_stream(&client, &url, port).await?;
+        Ok::<_, reqwest::Error>(format!(
+            "{} / streamed: {streamed}",
+            second["choices"][0]["message"]["content"]
+        ))
+    }
+    .instrument(agent)
+    .await?;
+    println!("answer: {answer}");
+
+    server.abort();
+    Ok(())
+}
