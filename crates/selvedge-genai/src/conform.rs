@@ -18,7 +18,6 @@ use crate::semconv::{self as sc, latest, legacy, operation, v1_41};
 pub(crate) struct Shape {
     pub name: String,
     pub kind: SpanKind,
-    pub operation: String,
 }
 
 #[derive(Clone, Copy)]
@@ -98,10 +97,12 @@ fn find<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
         .map(|kv| &kv.value)
 }
 
-fn text(attrs: &[KeyValue], key: &str) -> Option<String> {
-    find(attrs, key)
-        .map(|v| v.as_str().into_owned())
-        .filter(|s| !s.is_empty())
+/// A non-empty string attribute, borrowed.
+fn text<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
+    match find(attrs, key)? {
+        Value::String(s) if !s.as_str().is_empty() => Some(s.as_str()),
+        _ => None,
+    }
 }
 
 fn renamed_value(table: &[(&'static str, &'static str)], value: &Value) -> Value {
@@ -112,43 +113,66 @@ fn renamed_value(table: &[(&'static str, &'static str)], value: &Value) -> Value
     }
 }
 
-/// Whether any attribute looks like GenAI input (current or legacy names).
-pub(crate) fn is_genai(attrs: &[KeyValue]) -> bool {
-    attrs
-        .iter()
-        .any(|kv| kv.key.as_str().starts_with("gen_ai.") || kv.key.as_str().starts_with("llm."))
+/// Keys that can carry GenAI data (current, legacy, and the server address).
+fn is_genai_key(key: &str) -> bool {
+    key.starts_with("gen_ai.") || key.starts_with("llm.") || key.starts_with("server.")
+}
+
+fn is_legacy_key(key: &str) -> bool {
+    key.starts_with("llm.") || legacy::RENAMES.iter().any(|(old, _)| *old == key)
+}
+
+/// Removes earlier values of GenAI keys recorded twice (the last one wins, as
+/// for a tracing field recorded twice). No allocation: spans have few attributes.
+fn dedupe(attrs: &mut Vec<KeyValue>) {
+    let mut i = attrs.len();
+    while i > 0 {
+        i -= 1;
+        if !is_genai_key(attrs[i].key.as_str()) {
+            continue;
+        }
+        let mut j = i;
+        while j > 0 {
+            j -= 1;
+            if attrs[j].key == attrs[i].key {
+                attrs.remove(j);
+                i -= 1;
+            }
+        }
+    }
 }
 
 /// Conforms `attrs` in place; returns the span's shape, or `None` when the
 /// span is not a GenAI span (then nothing was changed).
 pub(crate) fn conform(attrs: &mut Vec<KeyValue>, opts: &Options) -> Option<Shape> {
-    if !is_genai(attrs) {
-        return None;
-    }
-    // Last value wins, as it would for the same tracing field recorded twice.
-    let mut seen = std::collections::HashSet::new();
-    let mut deduped: Vec<KeyValue> = Vec::with_capacity(attrs.len() + 4);
-    for kv in attrs.drain(..).rev() {
-        if seen.insert(kv.key.clone()) {
-            deduped.push(kv);
+    let (mut genai, mut has_legacy) = (false, false);
+    for kv in attrs.iter() {
+        let key = kv.key.as_str();
+        if key.starts_with("gen_ai.") || key.starts_with("llm.") {
+            genai = true;
+            has_legacy |= is_legacy_key(key);
         }
     }
-    deduped.reverse();
-    *attrs = deduped;
+    if !genai {
+        return None;
+    }
+    dedupe(attrs);
 
     // Legacy inputs to current names (the current name wins when both are given).
-    for (old, new) in legacy::RENAMES {
-        if let Some(value) = find(attrs, old).cloned() {
-            let value = match *old {
-                legacy::SYSTEM => renamed_value(legacy::SYSTEM_VALUES, &value),
-                legacy::LLM_REQUEST_TYPE => renamed_value(legacy::REQUEST_TYPE_VALUES, &value),
-                _ => value,
-            };
-            if find(attrs, new).is_none() {
-                attrs.push(KeyValue::new(Key::from_static_str(new), value));
-            }
-            if !opts.compat {
-                attrs.retain(|kv| kv.key.as_str() != *old);
+    if has_legacy {
+        for (old, new) in legacy::RENAMES {
+            if let Some(value) = find(attrs, old).cloned() {
+                let value = match *old {
+                    legacy::SYSTEM => renamed_value(legacy::SYSTEM_VALUES, &value),
+                    legacy::LLM_REQUEST_TYPE => renamed_value(legacy::REQUEST_TYPE_VALUES, &value),
+                    _ => value,
+                };
+                if find(attrs, new).is_none() {
+                    attrs.push(KeyValue::new(Key::from_static_str(new), value));
+                }
+                if !opts.compat {
+                    attrs.retain(|kv| kv.key.as_str() != *old);
+                }
             }
         }
     }
@@ -166,6 +190,9 @@ pub(crate) fn conform(attrs: &mut Vec<KeyValue>, opts: &Options) -> Option<Shape
 
     // Types the conventions require, whatever tracing recorded (u64 arrives as a string).
     for kv in attrs.iter_mut() {
+        if !is_genai_key(kv.key.as_str()) {
+            continue;
+        }
         if let Some(ty) = type_of(kv.key.as_str(), opts.profile) {
             if let Some(v) = convert(&kv.value, ty) {
                 kv.value = v;
@@ -173,23 +200,20 @@ pub(crate) fn conform(attrs: &mut Vec<KeyValue>, opts: &Options) -> Option<Shape
         }
     }
 
-    let op = match text(attrs, sc::OPERATION_NAME) {
-        Some(op) => op,
+    let inferred = text(attrs, sc::OPERATION_NAME).is_none();
+    if inferred {
         // A model call described only by legacy or partial fields is a chat.
-        None if find(attrs, sc::REQUEST_MODEL).is_some()
-            || find(attrs, sc::PROVIDER_NAME).is_some() =>
-        {
-            attrs.push(KeyValue::new(sc::OPERATION_NAME, operation::CHAT));
-            operation::CHAT.to_string()
+        if find(attrs, sc::REQUEST_MODEL).is_none() && find(attrs, sc::PROVIDER_NAME).is_none() {
+            return None;
         }
-        None => return None,
-    };
-
+        attrs.push(KeyValue::new(sc::OPERATION_NAME, operation::CHAT));
+    }
     if opts.compat {
         emit_legacy(attrs);
     }
 
-    let subject = match op.as_str() {
+    let op = text(attrs, sc::OPERATION_NAME).unwrap_or(operation::CHAT);
+    let subject = match op {
         operation::RETRIEVAL => text(attrs, sc::DATA_SOURCE_ID),
         operation::CREATE_AGENT | operation::INVOKE_AGENT => text(attrs, sc::AGENT_NAME),
         operation::EXECUTE_TOOL => text(attrs, sc::TOOL_NAME),
@@ -197,20 +221,22 @@ pub(crate) fn conform(attrs: &mut Vec<KeyValue>, opts: &Options) -> Option<Shape
         _ => text(attrs, sc::REQUEST_MODEL),
     };
     let name = match subject {
-        Some(s) => format!("{op} {s}"),
-        None => op.clone(),
+        Some(s) => {
+            let mut name = String::with_capacity(op.len() + 1 + s.len());
+            name.push_str(op);
+            name.push(' ');
+            name.push_str(s);
+            name
+        }
+        None => op.to_string(),
     };
-    let kind = match op.as_str() {
+    let kind = match op {
         operation::EXECUTE_TOOL | operation::INVOKE_WORKFLOW => SpanKind::Internal,
         // An agent is remote when it has an address, in-process otherwise.
         operation::INVOKE_AGENT if find(attrs, sc::SERVER_ADDRESS).is_none() => SpanKind::Internal,
         _ => SpanKind::Client,
     };
-    Some(Shape {
-        name,
-        kind,
-        operation: op,
-    })
+    Some(Shape { name, kind })
 }
 
 /// Compatibility mode: the legacy names beside the current ones.

@@ -86,6 +86,31 @@ impl Fields<'_> {
     }
 
     fn text(&mut self, name: &str, value: &str) {
+        if !name.starts_with("gen_ai.")
+            && !name.starts_with("llm.")
+            && !name.starts_with("server.")
+            && name != sc::ERROR_TYPE
+        {
+            return;
+        }
+        let is_int_field = !matches!(
+            name,
+            sc::OPERATION_NAME
+                | legacy::LLM_REQUEST_TYPE
+                | sc::PROVIDER_NAME
+                | legacy::SYSTEM
+                | sc::REQUEST_MODEL
+                | legacy::LLM_MODEL
+                | sc::RESPONSE_MODEL
+                | sc::SERVER_ADDRESS
+                | sc::ERROR_TYPE
+        );
+        if is_int_field {
+            if let Ok(n) = value.trim().parse::<i64>() {
+                self.int(name, n);
+            }
+            return;
+        }
         let value = value.to_string();
         match name {
             sc::OPERATION_NAME => self.state().operation = Some(value),
@@ -119,11 +144,7 @@ impl Fields<'_> {
                     self.state().error_type = Some(value);
                 }
             }
-            _ => {
-                if let Ok(n) = value.trim().parse::<i64>() {
-                    self.int(name, n);
-                }
-            }
+            _ => {}
         }
     }
 

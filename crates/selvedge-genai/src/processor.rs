@@ -35,7 +35,9 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
 
     fn on_end(&self, mut span: SpanData) {
         if let Some(shape) = conform(&mut span.attributes, &self.options) {
-            span.name = shape.name.into();
+            if span.name != shape.name {
+                span.name = shape.name.into();
+            }
         }
         self.inner.on_end(span);
     }

@@ -1,0 +1,146 @@
+//! What the GenAI conventions cost per LLM-call span, against the
+//! tracing-opentelemetry layer alone, in the same run.
+//!
+//! The span: `info_span!("llm.call", gen_ai.operation.name = "chat",
+//! gen_ai.provider.name = "openai", gen_ai.request.model = "gpt-4o",
+//! server.address, server.port, gen_ai.request.max_tokens = 256_u64, …)`, entered
+//! and closed, with one usage record (input and output tokens as `u64`).
+//! Both variants: simple span processor, no-op exporter.
+//!
+//! - `genai/otel_only`: registry + tracing-opentelemetry.
+//! - `genai/with_genai`: + `GenAiLayer` (metrics on: SDK histograms, exported never),
+//!   `GenAiTracer`, `GenAiProcessor`.
+//!
+//! - `genai/conform_only`, `genai/layer_only`: the two halves of `with_genai`
+//!   (tracer + processor without the layer; the layer without them), to show
+//!   where the cost is.
+//!
+//! Each in its own process:
+//! ```text
+//! cargo bench -p selvedge-genai --bench genai_span -- --exact genai/otel_only
+//! cargo bench -p selvedge-genai --bench genai_span -- --exact genai/with_genai
+//! ```
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter};
+use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer, Options};
+use tracing_subscriber::layer::SubscriberExt;
+
+#[derive(Debug)]
+struct Noop;
+
+impl SpanExporter for Noop {
+    async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Accepts metrics and drops them (collected once an hour: never, in a benchmark).
+#[derive(Debug)]
+struct NoopMetrics;
+
+impl PushMetricExporter for NoopMetrics {
+    async fn export(&self, _metrics: &ResourceMetrics) -> OTelSdkResult {
+        Ok(())
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> OTelSdkResult {
+        Ok(())
+    }
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
+
+fn llm_call() {
+    let span = tracing::info_span!(
+        "llm.call",
+        gen_ai.operation.name = "chat",
+        gen_ai.provider.name = "openai",
+        gen_ai.request.model = "gpt-4o",
+        server.address = "api.openai.com",
+        server.port = 443_i64,
+        gen_ai.request.max_tokens = 256_u64,
+        gen_ai.request.temperature = 0.2,
+        gen_ai.usage.input_tokens = tracing::field::Empty,
+        gen_ai.usage.output_tokens = tracing::field::Empty,
+    );
+    let _entered = span.enter();
+    span.record("gen_ai.usage.input_tokens", black_box(42_u64));
+    span.record("gen_ai.usage.output_tokens", black_box(7_u64));
+}
+
+fn otel_only(c: &mut Criterion) {
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(Noop)
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
+    tracing::subscriber::with_default(subscriber, || {
+        c.bench_function("genai/otel_only", |b| b.iter(llm_call));
+    });
+}
+
+fn with_genai(c: &mut Criterion) {
+    let options = Options::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(GenAiProcessor::new(SimpleSpanProcessor::new(Noop), options))
+        .build();
+    let reader = PeriodicReader::builder(NoopMetrics)
+        .with_interval(std::time::Duration::from_secs(3600))
+        .build();
+    let meters = SdkMeterProvider::builder().with_reader(reader).build();
+    let subscriber = tracing_subscriber::registry()
+        .with(GenAiLayer::new(options, &meters.meter("bench")))
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(GenAiTracer::new(provider.tracer("bench"), options)),
+        );
+    tracing::subscriber::with_default(subscriber, || {
+        c.bench_function("genai/with_genai", |b| b.iter(llm_call));
+    });
+}
+
+fn conform_only(c: &mut Criterion) {
+    let options = Options::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(GenAiProcessor::new(SimpleSpanProcessor::new(Noop), options))
+        .build();
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_opentelemetry::layer()
+            .with_tracer(GenAiTracer::new(provider.tracer("bench"), options)),
+    );
+    tracing::subscriber::with_default(subscriber, || {
+        c.bench_function("genai/conform_only", |b| b.iter(llm_call));
+    });
+}
+
+fn layer_only(c: &mut Criterion) {
+    let options = Options::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(Noop)
+        .build();
+    let reader = PeriodicReader::builder(NoopMetrics)
+        .with_interval(std::time::Duration::from_secs(3600))
+        .build();
+    let meters = SdkMeterProvider::builder().with_reader(reader).build();
+    let subscriber = tracing_subscriber::registry()
+        .with(GenAiLayer::new(options, &meters.meter("bench")))
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
+    tracing::subscriber::with_default(subscriber, || {
+        c.bench_function("genai/layer_only", |b| b.iter(llm_call));
+    });
+}
+
+criterion_group!(benches, otel_only, with_genai, conform_only, layer_only);
+criterion_main!(benches);
