@@ -134,16 +134,9 @@ impl Fields<'_> {
                 self.state().request_model.get_or_insert(value);
             }
             sc::RESPONSE_MODEL => self.state().response_model = Some(value),
-            sc::SERVER_ADDRESS => {
-                if self.state.is_some() {
-                    self.state().server_address = Some(value);
-                }
-            }
-            sc::ERROR_TYPE => {
-                if self.state.is_some() {
-                    self.state().error_type = Some(value);
-                }
-            }
+            // Only on spans that are GenAI spans for another reason.
+            sc::SERVER_ADDRESS if self.state.is_some() => self.state().server_address = Some(value),
+            sc::ERROR_TYPE if self.state.is_some() => self.state().error_type = Some(value),
             _ => {}
         }
     }
