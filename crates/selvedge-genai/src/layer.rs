@@ -75,14 +75,23 @@ impl GenAiState {
     }
 }
 
-/// Collects the GenAI fields of a span's attributes or records.
-struct Fields<'a> {
-    state: &'a mut Option<GenAiState>,
+/// Collects the GenAI fields of a span's attributes or records, into the
+/// span's existing state or a new one.
+enum Fields<'a> {
+    Existing(&'a mut GenAiState),
+    New(Option<GenAiState>),
 }
 
 impl Fields<'_> {
     fn state(&mut self) -> &mut GenAiState {
-        self.state.get_or_insert_with(GenAiState::new)
+        match self {
+            Fields::Existing(state) => state,
+            Fields::New(state) => state.get_or_insert_with(GenAiState::new),
+        }
+    }
+
+    fn has_state(&self) -> bool {
+        matches!(self, Fields::Existing(_) | Fields::New(Some(_)))
     }
 
     fn text(&mut self, name: &str, value: &str) {
@@ -135,8 +144,8 @@ impl Fields<'_> {
             }
             sc::RESPONSE_MODEL => self.state().response_model = Some(value),
             // Only on spans that are GenAI spans for another reason.
-            sc::SERVER_ADDRESS if self.state.is_some() => self.state().server_address = Some(value),
-            sc::ERROR_TYPE if self.state.is_some() => self.state().error_type = Some(value),
+            sc::SERVER_ADDRESS if self.has_state() => self.state().server_address = Some(value),
+            sc::ERROR_TYPE if self.has_state() => self.state().error_type = Some(value),
             _ => {}
         }
     }
@@ -154,7 +163,7 @@ impl Fields<'_> {
                 &mut self.state().tokens.cache_write
             }
             sc::USAGE_REASONING_OUTPUT_TOKENS => &mut self.state().tokens.reasoning,
-            sc::SERVER_PORT if self.state.is_some() => {
+            sc::SERVER_PORT if self.has_state() => {
                 self.state().server_port = Some(n);
                 return;
             }
@@ -262,9 +271,9 @@ where
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let mut state = None;
-        attrs.record(&mut Fields { state: &mut state });
-        if let (Some(state), Some(span)) = (state, ctx.span(id)) {
+        let mut fields = Fields::New(None);
+        attrs.record(&mut fields);
+        if let (Fields::New(Some(state)), Some(span)) = (fields, ctx.span(id)) {
             span.extensions_mut().insert(state);
         }
     }
@@ -272,9 +281,14 @@ where
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
-        let mut state = ext.remove::<GenAiState>();
-        values.record(&mut Fields { state: &mut state });
-        if let Some(state) = state {
+        // Update in place: moving the state out and back costs more than the record.
+        if let Some(state) = ext.get_mut::<GenAiState>() {
+            values.record(&mut Fields::Existing(state));
+            return;
+        }
+        let mut fields = Fields::New(None);
+        values.record(&mut fields);
+        if let Fields::New(Some(state)) = fields {
             ext.insert(state);
         }
     }
