@@ -76,7 +76,9 @@ impl GenAiState {
 }
 
 /// Collects the GenAI fields of a span's attributes or records, into the
-/// span's existing state or a new one.
+/// span's existing state or a new one. (Lives on the stack for one visit;
+/// boxing the new state would cost an allocation per span.)
+#[allow(clippy::large_enum_variant)]
 enum Fields<'a> {
     Existing(&'a mut GenAiState),
     New(Option<GenAiState>),
