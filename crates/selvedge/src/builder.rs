@@ -41,6 +41,7 @@ pub struct TelemetryBuilder {
     pub(crate) log_writer: LogWriter,
     pub(crate) console_writer: Option<BoxMakeWriter>,
     pub(crate) span_exporter: Option<CustomSpanExporter>,
+    pub(crate) content_redactor: Option<selvedge_content::Redactor>,
 }
 
 impl std::fmt::Debug for TelemetryBuilder {
@@ -164,6 +165,35 @@ impl TelemetryBuilder {
         self
     }
 
+    /// The content-capture gate (else `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`,
+    /// else `SELVEDGE_TRACE_CONTENT`, else off); see docs/content-capture.md.
+    pub fn with_content_capture(mut self, capture: selvedge_content::Capture) -> Self {
+        self.settings.content_capture = Some(capture);
+        self
+    }
+
+    /// The maximum bytes recorded per content part (else `SELVEDGE_CONTENT_MAX_BYTES`, else 8 KiB).
+    pub fn with_content_max_part_bytes(mut self, bytes: usize) -> Self {
+        self.settings.content_max_part_bytes = Some(bytes);
+        self
+    }
+
+    /// Also redact e-mail addresses in captured content (API keys and bearer
+    /// tokens are always redacted).
+    pub fn with_content_redact_emails(mut self, yes: bool) -> Self {
+        self.settings.content_redact_emails = Some(yes);
+        self
+    }
+
+    /// A redaction hook run on every captured string, after the built-in patterns.
+    pub fn with_content_redactor<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&str) -> std::borrow::Cow<'_, str> + Send + Sync + 'static,
+    {
+        self.content_redactor = Some(std::sync::Arc::new(hook));
+        self
+    }
+
     /// The global propagators (else `OTEL_PROPAGATORS`, else tracecontext + baggage).
     /// An empty list installs a propagator that injects nothing.
     pub fn with_propagators(mut self, propagators: impl IntoIterator<Item = Propagator>) -> Self {
@@ -284,6 +314,7 @@ impl TelemetryBuilder {
             log: self.log_writer,
             console: self.console_writer,
             span_exporter: self.span_exporter,
+            content_redactor: self.content_redactor,
         };
         Pipeline::build(&self.settings, outputs, &ProcessEnv)
     }

@@ -290,6 +290,9 @@ pub(crate) struct Settings {
     pub disabled: Option<bool>,
     pub genai_profile: Option<selvedge_genai::Profile>,
     pub genai_compat: Option<bool>,
+    pub content_capture: Option<selvedge_content::Capture>,
+    pub content_max_part_bytes: Option<usize>,
+    pub content_redact_emails: Option<bool>,
 }
 
 /// One signal's resolved export settings.
@@ -323,6 +326,13 @@ pub(crate) struct Config {
     pub shutdown_timeout: Duration,
     /// GenAI conventions: profile and compatibility mode.
     pub genai: selvedge_genai::Options,
+    /// The content-capture gate.
+    pub content: selvedge_content::Capture,
+    /// Maximum bytes per captured part.
+    pub content_max_part_bytes: usize,
+    /// Whether the OTLP logs pipeline runs only to carry content events
+    /// (event capture is on, log records are not exported, traces go to OTLP).
+    pub content_events_only_logs: bool,
     /// Settings that were ignored, as the OTel specification asks, with why.
     pub warnings: Vec<String>,
 }
@@ -435,6 +445,49 @@ impl Config {
             },
         };
 
+        let gate = selvedge_content::resolve(s.content_capture, |k| e.var(k));
+        warnings.extend(gate.warning);
+        let content = if disabled {
+            selvedge_content::Capture::NoContent
+        } else {
+            gate.capture
+        };
+        let content_max_part_bytes = match s.content_max_part_bytes {
+            Some(n) => n,
+            None => match e.var(selvedge_content::SELVEDGE_CONTENT_MAX_BYTES) {
+                Some(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        invalid(
+                            selvedge_content::SELVEDGE_CONTENT_MAX_BYTES,
+                            &v,
+                            "expected a positive number of bytes",
+                        )
+                    })?,
+                None => selvedge_content::DEFAULT_MAX_PART_BYTES,
+            },
+        };
+        let wants_events = matches!(
+            content,
+            selvedge_content::Capture::EventOnly | selvedge_content::Capture::SpanAndEvent
+        );
+        let content_events_only_logs = wants_events
+            && logs.exporter != ExporterKind::Otlp
+            && traces.exporter == ExporterKind::Otlp;
+        if wants_events
+            && logs.exporter != ExporterKind::Otlp
+            && traces.exporter != ExporterKind::Otlp
+        {
+            warnings.push(
+                "content capture sends events through OTLP logs, but nothing is exported over OTLP: \
+                 set an endpoint or OTEL_LOGS_EXPORTER=otlp"
+                    .to_string(),
+            );
+        }
+
         Ok(Config {
             disabled,
             traces,
@@ -469,6 +522,9 @@ impl Config {
                     compat: s.genai_compat.unwrap_or(from_env.compat),
                 }
             },
+            content,
+            content_max_part_bytes,
+            content_events_only_logs,
             warnings,
         })
     }

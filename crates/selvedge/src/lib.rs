@@ -104,6 +104,8 @@ mod runtime;
 mod status;
 mod telemetry;
 
+/// Prompt / completion capture, gated by `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (the `selvedge-content` crate).
+pub use selvedge_content as content;
 /// Log lines with `trace_id`/`span_id` (the `selvedge-correlation` crate).
 pub use selvedge_correlation as correlation;
 /// OpenTelemetry GenAI conventions for LLM spans, and the GenAI metrics (the `selvedge-genai` crate).

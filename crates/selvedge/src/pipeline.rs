@@ -13,6 +13,7 @@ use opentelemetry_sdk::trace::{
     BatchConfig, BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider,
 };
 use opentelemetry_sdk::Resource;
+use selvedge_content::{ContentLayer, Shaping};
 use selvedge_correlation::WithEventContext;
 use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer};
 use tracing::Dispatch;
@@ -49,6 +50,8 @@ pub(crate) struct Outputs {
     pub console: Option<BoxMakeWriter>,
     /// A user-supplied span exporter.
     pub span_exporter: Option<CustomSpanExporter>,
+    /// A redaction hook for captured content.
+    pub content_redactor: Option<selvedge_content::Redactor>,
 }
 
 /// Lets the console exporters for traces and metrics share one builder-supplied writer.
@@ -88,7 +91,8 @@ impl Pipeline {
 
         let needs_runtime = [&config.traces, &config.metrics, &config.logs]
             .iter()
-            .any(|s| s.exporter == ExporterKind::Otlp && s.protocol == Protocol::Grpc);
+            .any(|s| s.exporter == ExporterKind::Otlp && s.protocol == Protocol::Grpc)
+            || (config.content_events_only_logs && config.logs.protocol == Protocol::Grpc);
         let runtime = if needs_runtime {
             Some(ExportRuntime::new().map_err(Error::Runtime)?)
         } else {
@@ -168,8 +172,10 @@ impl Pipeline {
         };
         let resource_for_logs = resource;
 
-        let logger_provider = match config.logs.exporter {
-            ExporterKind::Otlp => Some(exporter::logger_provider(
+        let logs_pipeline =
+            config.logs.exporter == ExporterKind::Otlp || config.content_events_only_logs;
+        let logger_provider = match logs_pipeline {
+            true => Some(exporter::logger_provider(
                 &config.logs,
                 &settings.headers,
                 runtime.as_ref(),
@@ -177,8 +183,8 @@ impl Pipeline {
                 config.max_queue_size,
                 resource_for_logs,
             )?),
-            // Console: the log lines the correlation layer writes anyway.
-            _ => None,
+            // Console / none: the log lines the correlation layer writes anyway.
+            false => None,
         };
 
         // Validated in Config::resolve, so this cannot fail; fall back to "info" regardless.
@@ -209,14 +215,28 @@ impl Pipeline {
         let log_bridge = WithEventContext::new(
             logger_provider
                 .as_ref()
+                .filter(|_| config.logs.exporter == ExporterKind::Otlp)
                 .map(OpenTelemetryTracingBridge::new),
         )
         .with_filter(filter::exclude_transport());
 
         // The GenAI layer sits inside (before) the OTel layer: it must still reach
         // the OTel span when a span closes (docs/architecture.md).
+        // Content capture: found by the content API through the dispatcher.
+        let mut content_layer = ContentLayer::new(config.content).with_shaping(Shaping {
+            max_part_bytes: config.content_max_part_bytes,
+            redact_emails: settings.content_redact_emails.unwrap_or(false),
+            redactor: outputs.content_redactor.clone(),
+            ..Shaping::default()
+        });
+        if let Some(lp) = &logger_provider {
+            use opentelemetry::logs::LoggerProvider as _;
+            content_layer = content_layer.with_logger(lp.logger("selvedge-content"));
+        }
+
         let subscriber = tracing_subscriber::registry()
             .with(env_filter)
+            .with(content_layer)
             .with(genai_layer)
             .with(otel_layer)
             .with(metrics_layer)

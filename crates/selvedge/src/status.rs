@@ -29,6 +29,8 @@ pub struct Status {
     pub metrics: SignalStatus,
     /// Log record export settings (log *lines* are always written).
     pub logs: SignalStatus,
+    /// Whether (and where) prompt/completion content is captured.
+    pub content_capture: selvedge_content::Capture,
     /// The sampler, in `OTEL_TRACES_SAMPLER` syntax.
     pub sampler: String,
     /// Global propagators installed.
@@ -108,6 +110,7 @@ impl Status {
             traces: SignalStatus::from_config(&config.traces),
             metrics: SignalStatus::from_config(&config.metrics),
             logs: SignalStatus::from_config(&config.logs),
+            content_capture: config.content,
             sampler: config.sampler.to_string(),
             propagators: config.propagators.clone(),
             spans_exported: counters.spans.exported.load(Ordering::Relaxed),
@@ -144,6 +147,7 @@ impl Status {
             traces: none.clone(),
             metrics: none.clone(),
             logs: none,
+            content_capture: selvedge_content::Capture::NoContent,
             sampler: String::new(),
             propagators: Vec::new(),
             spans_exported: 0,
@@ -207,9 +211,10 @@ impl fmt::Display for Status {
         let props: Vec<String> = self.propagators.iter().map(|p| p.to_string()).collect();
         writeln!(
             f,
-            "  sampler  {}; propagators [{}]",
+            "  sampler  {}; propagators [{}]; content capture {:?}",
             self.sampler,
-            props.join(", ")
+            props.join(", "),
+            self.content_capture
         )?;
         writeln!(
             f,

@@ -41,6 +41,7 @@ fn main() {
         }
         "race" => race(),
         "propagate" => propagate(),
+        "content" => content(),
         other => {
             eprintln!("probe: unknown scenario {other:?}");
             std::process::exit(64);
@@ -145,5 +146,34 @@ fn propagate() {
             carrier.get("traceparent").map_or("<none>", String::as_str)
         );
     });
+    drop(telemetry);
+}
+
+/// Passes a sentinel as every kind of content inside an LLM-call span, so the
+/// test can look for it everywhere the pipeline writes.
+fn content() {
+    use selvedge::content::{self, Message, Part};
+    use selvedge::genai::{record_response, GenAiSpan, Response, Usage};
+    const SENTINEL: &str = "SENTINEL-7f3a9c";
+    let telemetry = install();
+    let span = GenAiSpan::chat("openai", "gpt-4o").start();
+    span.in_scope(|| {
+        content::system_instructions(|| [Part::text(format!("be brief {SENTINEL}"))]);
+        content::prompt(|| [Message::user(format!("what is {SENTINEL}?"))]);
+        content::tool_call_arguments(|| format!("{{\"q\":\"{SENTINEL}\"}}"));
+        content::tool_call_result(|| format!("result {SENTINEL}"));
+        content::completion(|| [Message::assistant(format!("it is {SENTINEL}")).finished("stop")]);
+        record_response(
+            &span,
+            &Response {
+                usage: Usage::new(3, 4),
+                finish_reasons: &["stop"],
+                ..Default::default()
+            },
+        );
+        tracing::info!("answered");
+    });
+    drop(span);
+    println!("{}", selvedge::status());
     drop(telemetry);
 }

@@ -1,0 +1,153 @@
+//! Prompts, completions and tool payloads — recorded only when the operator allows it.
+//!
+//! Content is the most useful and the most sensitive telemetry there is.
+//! Nothing is captured unless the gate is open:
+//! `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` = `SPAN_ONLY`,
+//! `EVENT_ONLY` or `SPAN_AND_EVENT` (or selvedge's `SELVEDGE_TRACE_CONTENT=1`
+//! for the legacy span events). Every call takes a closure: when capture is
+//! off nothing is built, serialised or allocated.
+//!
+//! ```
+//! use selvedge_content::{completion, prompt, Message};
+//!
+//! # let req = "What is the weather?"; let answer = "Sunny.";
+//! prompt(|| [Message::user(req)]);
+//! completion(|| [Message::assistant(answer).finished("stop")]);
+//! ```
+//!
+//! Captured text is redacted (API keys, bearer tokens; e-mails on request;
+//! your own hook) and cut to a maximum per part (8 KiB by default) with a
+//! marker, keeping the JSON valid. docs/content-capture.md has the decision
+//! table and the formats.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod layer;
+mod message;
+mod mode;
+mod shape;
+
+pub use layer::{ContentLayer, EVENT_NAME};
+pub use message::{Message, Part};
+pub use mode::{
+    resolve, Capture, Resolved, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+    SELVEDGE_TRACE_CONTENT,
+};
+pub use shape::{Redactor, Shaping, DEFAULT_MAX_PART_BYTES, REDACTED, SELVEDGE_CONTENT_MAX_BYTES};
+
+use std::sync::atomic::Ordering;
+
+use layer::{Kind, ENABLED};
+use serde_json::Value;
+
+/// Runs `f` with the current pipeline's layer when its gate is open. The
+/// first check is one relaxed load: with capture off everywhere, nothing else runs.
+#[inline]
+fn when_open(f: impl FnOnce(&ContentLayer, Capture)) {
+    if ENABLED.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let mut f = Some(f);
+    tracing::dispatcher::get_default(|dispatch| {
+        if let Some(layer) = dispatch.downcast_ref::<ContentLayer>() {
+            let capture = layer.capture();
+            if let (false, Some(f)) = (capture == Capture::NoContent, f.take()) {
+                f(layer, capture);
+            }
+        }
+    });
+}
+
+fn messages<I: IntoIterator<Item = Message>>(messages: I) -> Value {
+    serde_json::to_value(messages.into_iter().collect::<Vec<_>>()).unwrap_or(Value::Null)
+}
+
+/// Records the input messages (`gen_ai.input.messages`) on the current span.
+#[inline]
+pub fn prompt<I: IntoIterator<Item = Message>>(input: impl FnOnce() -> I) {
+    when_open(|layer, capture| layer.record(capture, Kind::Input, messages(input())));
+}
+
+/// Records the output messages (`gen_ai.output.messages`) on the current span.
+#[inline]
+pub fn completion<I: IntoIterator<Item = Message>>(output: impl FnOnce() -> I) {
+    when_open(|layer, capture| layer.record(capture, Kind::Output, messages(output())));
+}
+
+/// Records a plain-text prompt as one user message.
+#[inline]
+pub fn prompt_text<S: Into<String>>(text: impl FnOnce() -> S) {
+    prompt(|| [Message::user(text())]);
+}
+
+/// Records a plain-text completion as one assistant message.
+#[inline]
+pub fn completion_text<S: Into<String>>(text: impl FnOnce() -> S) {
+    completion(|| [Message::assistant(text())]);
+}
+
+/// Records the system instructions (`gen_ai.system_instructions`, an array of parts).
+#[inline]
+pub fn system_instructions<I: IntoIterator<Item = Part>>(parts: impl FnOnce() -> I) {
+    when_open(|layer, capture| {
+        let parts: Vec<Part> = parts().into_iter().collect();
+        layer.record(
+            capture,
+            Kind::SystemInstructions,
+            serde_json::to_value(parts).unwrap_or(Value::Null),
+        )
+    });
+}
+
+/// Records the tool definitions offered to the model (`gen_ai.tool.definitions`).
+#[inline]
+pub fn tool_definitions(definitions: impl FnOnce() -> Value) {
+    when_open(|layer, capture| layer.record(capture, Kind::ToolDefinitions, definitions()));
+}
+
+/// Records a tool call's arguments (`gen_ai.tool.call.arguments`); JSON if they parse, else text.
+#[inline]
+pub fn tool_call_arguments<S: AsRef<str>>(arguments: impl FnOnce() -> S) {
+    when_open(|layer, capture| {
+        layer.record(
+            capture,
+            Kind::ToolCallArguments,
+            message::json_or_text(arguments().as_ref()),
+        )
+    });
+}
+
+/// Records a tool call's result (`gen_ai.tool.call.result`); JSON if it parses, else text.
+#[inline]
+pub fn tool_call_result<S: AsRef<str>>(result: impl FnOnce() -> S) {
+    when_open(|layer, capture| {
+        layer.record(
+            capture,
+            Kind::ToolCallResult,
+            message::json_or_text(result().as_ref()),
+        )
+    });
+}
+
+/// The gate of the current pipeline (`NoContent` when none is installed).
+pub fn capture() -> Capture {
+    tracing::dispatcher::get_default(|d| {
+        d.downcast_ref::<ContentLayer>()
+            .map_or(Capture::NoContent, ContentLayer::capture)
+    })
+}
+
+/// Changes the current pipeline's gate at run time, without a restart.
+/// Returns false when no content layer is installed.
+pub fn set_capture(capture: Capture) -> bool {
+    let found = tracing::dispatcher::get_default(|d| match d.downcast_ref::<ContentLayer>() {
+        Some(layer) => {
+            layer.set_capture(capture);
+            true
+        }
+        None => false,
+    });
+    // Callsite interest may depend on the mode in layers that filter on it.
+    tracing::callsite::rebuild_interest_cache();
+    found
+}
