@@ -39,6 +39,7 @@ use std::sync::atomic::Ordering;
 
 use layer::{Kind, ENABLED};
 use serde_json::Value;
+use tracing::Dispatch;
 
 /// Runs `f` with the current pipeline's layer when its gate is open. The
 /// first check is one relaxed load: with capture off everywhere, nothing else runs.
@@ -47,15 +48,15 @@ fn when_open(f: impl FnOnce(&ContentLayer, Capture)) {
     if ENABLED.load(Ordering::Relaxed) == 0 {
         return;
     }
-    let mut f = Some(f);
-    tracing::dispatcher::get_default(|dispatch| {
-        if let Some(layer) = dispatch.downcast_ref::<ContentLayer>() {
-            let capture = layer.capture();
-            if let (false, Some(f)) = (capture == Capture::NoContent, f.take()) {
-                f(layer, capture);
-            }
+    // Record outside `get_default`: inside it, tracing disables the dispatcher
+    // for re-entrant calls, so the span lookups below would see none.
+    let dispatch = tracing::dispatcher::get_default(Dispatch::clone);
+    if let Some(layer) = dispatch.downcast_ref::<ContentLayer>() {
+        let capture = layer.capture();
+        if capture != Capture::NoContent {
+            f(layer, capture);
         }
-    });
+    }
 }
 
 fn messages<I: IntoIterator<Item = Message>>(messages: I) -> Value {
