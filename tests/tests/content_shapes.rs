@@ -34,14 +34,27 @@ fn span_attributes_follow_the_conventions_json() {
             content::prompt(|| {
                 [Message::with_parts(
                     "user",
-                    vec![Part::text("key sk-abcdefghijklmnopqrstuvwxyz012345 please"), Part::Uri { uri: "https://x/y.png".into(), mime_type: None }],
+                    vec![
+                        Part::text("key sk-abcdefghijklmnopqrstuvwxyz012345 please"),
+                        Part::Uri {
+                            uri: "https://x/y.png".into(),
+                            mime_type: None,
+                        },
+                    ],
                 )]
             });
             content::tool_call_arguments(|| "{not json");
             content::tool_call_result(|| format!("{}€", "a".repeat(63))); // the cut falls inside €
             content::completion(|| {
-                [Message::with_parts("assistant", vec![Part::tool_call(Some("call_1"), "get_weather", "{\"city\":\"Lisbon\"}")])
-                    .finished("tool_calls")]
+                [Message::with_parts(
+                    "assistant",
+                    vec![Part::tool_call(
+                        Some("call_1"),
+                        "get_weather",
+                        "{\"city\":\"Lisbon\"}",
+                    )],
+                )
+                .finished("tool_calls")]
             });
         });
     });
@@ -52,16 +65,33 @@ fn span_attributes_follow_the_conventions_json() {
     let input = attr_json(s, "gen_ai.input.messages");
     assert_eq!(input[0]["role"], "user");
     assert_eq!(input[0]["parts"][0]["type"], "text");
-    assert_eq!(input[0]["parts"][0]["content"], "key [REDACTED] please", "secrets redacted");
+    assert_eq!(
+        input[0]["parts"][0]["content"], "key [REDACTED] please",
+        "secrets redacted"
+    );
     assert_eq!(input[0]["parts"][1]["type"], "uri");
     let output = attr_json(s, "gen_ai.output.messages");
     assert_eq!(output[0]["finish_reason"], "tool_calls");
     assert_eq!(output[0]["parts"][0]["type"], "tool_call");
-    assert_eq!(output[0]["parts"][0]["arguments"]["city"], "Lisbon", "valid JSON arguments stay structured");
-    assert_eq!(attr_json(s, "gen_ai.system_instructions")[0]["content"], "You are terse.");
-    assert_eq!(attr_json(s, "gen_ai.tool.call.arguments"), Value::String("{not json".into()), "invalid JSON kept as text");
+    assert_eq!(
+        output[0]["parts"][0]["arguments"]["city"], "Lisbon",
+        "valid JSON arguments stay structured"
+    );
+    assert_eq!(
+        attr_json(s, "gen_ai.system_instructions")[0]["content"],
+        "You are terse."
+    );
+    assert_eq!(
+        attr_json(s, "gen_ai.tool.call.arguments"),
+        Value::String("{not json".into()),
+        "invalid JSON kept as text"
+    );
     let result = attr_json(s, "gen_ai.tool.call.result");
-    assert_eq!(result, Value::String(format!("{}…[truncated 1 chars]", "a".repeat(63))), "cut before the 3-byte character");
+    assert_eq!(
+        result,
+        Value::String(format!("{}…[truncated 1 chars]", "a".repeat(63))),
+        "cut before the 3-byte character"
+    );
 }
 
 #[test]
@@ -75,15 +105,28 @@ fn huge_content_is_bounded_and_stays_valid_json() {
         .expect("build");
     let ten_mib = "é".repeat(5 * 1024 * 1024) + "\u{0}\u{1b}[2J";
     tracing::dispatcher::with_default(&dispatch, || {
-        GenAiSpan::chat("openai", "gpt-4o").start().in_scope(|| content::prompt_text(|| ten_mib.clone()));
+        GenAiSpan::chat("openai", "gpt-4o")
+            .start()
+            .in_scope(|| content::prompt_text(|| ten_mib.clone()));
     });
     telemetry.shutdown().expect("shutdown");
     let spans = receiver.wait_for_spans(1, WAIT);
-    let raw = spans.named("chat gpt-4o").attr_str("gen_ai.input.messages").unwrap().to_string();
-    assert!(raw.len() < 8 * 1024 + 200, "bounded by the 8 KiB default: {} bytes", raw.len());
+    let raw = spans
+        .named("chat gpt-4o")
+        .attr_str("gen_ai.input.messages")
+        .unwrap()
+        .to_string();
+    assert!(
+        raw.len() < 8 * 1024 + 200,
+        "bounded by the 8 KiB default: {} bytes",
+        raw.len()
+    );
     let v: Value = serde_json::from_str(&raw).expect("valid JSON");
     let text = v[0]["parts"][0]["content"].as_str().unwrap();
-    assert!(text.ends_with("chars]") && text.contains("…[truncated "), "marked cut");
+    assert!(
+        text.ends_with("chars]") && text.contains("…[truncated "),
+        "marked cut"
+    );
 }
 
 #[test]
@@ -106,11 +149,20 @@ fn capture_can_be_switched_at_run_time() {
         });
         assert!(!built, "nothing is built while capture is off");
         assert!(content::set_capture(Capture::SpanOnly));
-        GenAiSpan::chat("openai", "after").start().in_scope(|| content::prompt_text(|| "late"));
+        GenAiSpan::chat("openai", "after")
+            .start()
+            .in_scope(|| content::prompt_text(|| "late"));
         assert!(content::set_capture(Capture::NoContent));
     });
     telemetry.shutdown().expect("shutdown");
     let spans = receiver.wait_for_spans(2, WAIT);
-    assert!(spans.named("chat before").attr_str("gen_ai.input.messages").is_none());
-    assert!(spans.named("chat after").attr_str("gen_ai.input.messages").unwrap().contains("late"));
+    assert!(spans
+        .named("chat before")
+        .attr_str("gen_ai.input.messages")
+        .is_none());
+    assert!(spans
+        .named("chat after")
+        .attr_str("gen_ai.input.messages")
+        .unwrap()
+        .contains("late"));
 }

@@ -42,12 +42,18 @@ use serde_json::Value;
 use tracing::Dispatch;
 
 /// Runs `f` with the current pipeline's layer when its gate is open. The
-/// first check is one relaxed load: with capture off everywhere, nothing else runs.
-#[inline]
+/// check is one relaxed load and a branch; everything else is out of line, so
+/// a call with capture off costs about what a level-filtered event does.
+#[inline(always)]
 fn when_open(f: impl FnOnce(&ContentLayer, Capture)) {
-    if ENABLED.load(Ordering::Relaxed) == 0 {
-        return;
+    if ENABLED.load(Ordering::Relaxed) != 0 {
+        open(f);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn open(f: impl FnOnce(&ContentLayer, Capture)) {
     // Record outside `get_default`: inside it, tracing disables the dispatcher
     // for re-entrant calls, so the span lookups below would see none.
     let dispatch = tracing::dispatcher::get_default(Dispatch::clone);
@@ -64,31 +70,31 @@ fn messages<I: IntoIterator<Item = Message>>(messages: I) -> Value {
 }
 
 /// Records the input messages (`gen_ai.input.messages`) on the current span.
-#[inline]
+#[inline(always)]
 pub fn prompt<I: IntoIterator<Item = Message>>(input: impl FnOnce() -> I) {
     when_open(|layer, capture| layer.record(capture, Kind::Input, messages(input())));
 }
 
 /// Records the output messages (`gen_ai.output.messages`) on the current span.
-#[inline]
+#[inline(always)]
 pub fn completion<I: IntoIterator<Item = Message>>(output: impl FnOnce() -> I) {
     when_open(|layer, capture| layer.record(capture, Kind::Output, messages(output())));
 }
 
 /// Records a plain-text prompt as one user message.
-#[inline]
+#[inline(always)]
 pub fn prompt_text<S: Into<String>>(text: impl FnOnce() -> S) {
     prompt(|| [Message::user(text())]);
 }
 
 /// Records a plain-text completion as one assistant message.
-#[inline]
+#[inline(always)]
 pub fn completion_text<S: Into<String>>(text: impl FnOnce() -> S) {
     completion(|| [Message::assistant(text())]);
 }
 
 /// Records the system instructions (`gen_ai.system_instructions`, an array of parts).
-#[inline]
+#[inline(always)]
 pub fn system_instructions<I: IntoIterator<Item = Part>>(parts: impl FnOnce() -> I) {
     when_open(|layer, capture| {
         let parts: Vec<Part> = parts().into_iter().collect();
@@ -101,13 +107,13 @@ pub fn system_instructions<I: IntoIterator<Item = Part>>(parts: impl FnOnce() ->
 }
 
 /// Records the tool definitions offered to the model (`gen_ai.tool.definitions`).
-#[inline]
+#[inline(always)]
 pub fn tool_definitions(definitions: impl FnOnce() -> Value) {
     when_open(|layer, capture| layer.record(capture, Kind::ToolDefinitions, definitions()));
 }
 
 /// Records a tool call's arguments (`gen_ai.tool.call.arguments`); JSON if they parse, else text.
-#[inline]
+#[inline(always)]
 pub fn tool_call_arguments<S: AsRef<str>>(arguments: impl FnOnce() -> S) {
     when_open(|layer, capture| {
         layer.record(
@@ -119,7 +125,7 @@ pub fn tool_call_arguments<S: AsRef<str>>(arguments: impl FnOnce() -> S) {
 }
 
 /// Records a tool call's result (`gen_ai.tool.call.result`); JSON if it parses, else text.
-#[inline]
+#[inline(always)]
 pub fn tool_call_result<S: AsRef<str>>(result: impl FnOnce() -> S) {
     when_open(|layer, capture| {
         layer.record(

@@ -5,7 +5,11 @@ use selvedge_content::{resolve, Capture};
 const STD: &str = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 const OWN: &str = "SELVEDGE_TRACE_CONTENT";
 
-fn gate(builder: Option<Capture>, std: Option<&str>, own: Option<&str>) -> (Capture, Option<String>) {
+fn gate(
+    builder: Option<Capture>,
+    std: Option<&str>,
+    own: Option<&str>,
+) -> (Capture, Option<String>) {
     let r = resolve(builder, |k| match k {
         STD => std.map(str::to_string),
         OWN => own.map(str::to_string),
@@ -39,16 +43,39 @@ fn decision_table() {
         (None, Some("NO_CONTENT"), Some("1"), NoContent, false),
         (None, Some("bogus"), Some("1"), NoContent, true),
         // The builder wins over both.
-        (Some(EventOnly), Some("NO_CONTENT"), Some("0"), EventOnly, false),
-        (Some(NoContent), Some("SPAN_AND_EVENT"), Some("1"), NoContent, false),
+        (
+            Some(EventOnly),
+            Some("NO_CONTENT"),
+            Some("0"),
+            EventOnly,
+            false,
+        ),
+        (
+            Some(NoContent),
+            Some("SPAN_AND_EVENT"),
+            Some("1"),
+            NoContent,
+            false,
+        ),
     ];
     for &(builder, std, own, want, warns) in rows {
         let (got, warning) = gate(builder, std, own);
         assert_eq!(got, want, "builder={builder:?} {STD}={std:?} {OWN}={own:?}");
-        assert_eq!(warning.is_some(), warns, "builder={builder:?} {STD}={std:?} {OWN}={own:?}: {warning:?}");
+        assert_eq!(
+            warning.is_some(),
+            warns,
+            "builder={builder:?} {STD}={std:?} {OWN}={own:?}: {warning:?}"
+        );
         if let Some(w) = warning {
-            let (var, value) = if std.is_some_and(|s| !s.trim().is_empty()) { (STD, std) } else { (OWN, own) };
-            assert!(w.contains(var) && w.contains(value.unwrap()), "the warning names the variable and value: {w}");
+            let (var, value) = if std.is_some_and(|s| !s.trim().is_empty()) {
+                (STD, std)
+            } else {
+                (OWN, own)
+            };
+            assert!(
+                w.contains(var) && w.contains(value.unwrap()),
+                "the warning names the variable and value: {w}"
+            );
         }
     }
 }
