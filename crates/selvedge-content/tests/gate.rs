@@ -18,10 +18,13 @@ fn gate(
     (r.capture, r.warning)
 }
 
+/// builder, standard variable, SELVEDGE_TRACE_CONTENT → capture, warns
+type Row = (Option<Capture>, Option<&'static str>, Option<&'static str>, Capture, bool);
+
 #[test]
 fn decision_table() {
     use Capture::*;
-    let rows: &[(Option<Capture>, Option<&str>, Option<&str>, Capture, bool)] = &[
+    let rows: &[Row] = &[
         // builder, standard variable, SELVEDGE_TRACE_CONTENT → capture, warns
         (None, None, None, NoContent, false),
         (None, Some(""), Some(" "), NoContent, false),
