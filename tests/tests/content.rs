@@ -142,3 +142,40 @@ fn selvedge_trace_content_gives_legacy_span_events() {
     assert!(!logs.contains(SENTINEL));
     assert!(output.contains("content capture LegacySpanEvents"));
 }
+
+#[test]
+fn with_capture_off_the_console_output_has_no_sentinel_either() {
+    for (var, value) in [
+        (
+            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+            "false",
+        ),
+        ("SELVEDGE_TRACE_CONTENT", "0"),
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_selvedge-probe"));
+        cmd.arg("content");
+        for (key, _) in std::env::vars() {
+            if key.starts_with("OTEL_") || key.starts_with("SELVEDGE_") || key == "RUST_LOG" {
+                cmd.env_remove(key);
+            }
+        }
+        let out = cmd
+            .env(var, value)
+            .env("OTEL_TRACES_EXPORTER", "console")
+            .output()
+            .expect("probe");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{stdout}{stderr}");
+        assert!(
+            stderr.contains("chat gpt-4o"),
+            "the console trace printed: {stderr}"
+        );
+        assert!(
+            !stdout.contains(SENTINEL) && !stderr.contains(SENTINEL),
+            "{var}={value}"
+        );
+    }
+}

@@ -19,7 +19,13 @@ fn gate(
 }
 
 /// builder, standard variable, SELVEDGE_TRACE_CONTENT → capture, warns
-type Row = (Option<Capture>, Option<&'static str>, Option<&'static str>, Capture, bool);
+type Row = (
+    Option<Capture>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Capture,
+    bool,
+);
 
 #[test]
 fn decision_table() {
