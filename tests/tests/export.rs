@@ -140,7 +140,13 @@ fn counters_match_what_arrived() {
     let telemetry = run_workload(builder(&receiver, Protocol::HttpProtobuf));
     telemetry.force_flush().expect("flush");
     let status = telemetry.status();
+    assert_eq!(status.spans_produced, 7);
     assert_eq!(status.spans_exported, 7);
+    let latency = status.span_export_latency.expect("exports were timed");
+    assert!(
+        latency.p50 <= latency.p99 && latency.p99 <= latency.max && latency.max > Duration::ZERO,
+        "{latency:?}"
+    );
     assert_eq!(status.spans_dropped, 0);
     assert_eq!(status.export_failures, 0);
     assert_eq!(status.spans_queued, 0);
@@ -230,6 +236,11 @@ fn a_full_queue_drops_exactly_what_the_collector_misses() {
         "the burst must overflow a queue of {QUEUE}: {status}"
     );
     assert_eq!(status.spans_dropped as usize, BURST - received, "{status}");
+    assert_eq!(
+        status.spans_produced,
+        status.spans_exported + status.spans_dropped + status.spans_failed + status.spans_queued,
+        "no silent loss: {status}"
+    );
     assert_eq!(status.spans_exported as usize, received, "{status}");
     assert_eq!(status.spans_failed, 0, "{status}");
     telemetry.shutdown().expect("clean shutdown");

@@ -18,7 +18,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -29,9 +29,68 @@ use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
+/// Export call durations in power-of-two microsecond buckets: lock-free, and
+/// precise enough for percentiles (each is reported as its bucket's upper bound).
+#[derive(Debug)]
+pub(crate) struct Latency {
+    buckets: [AtomicU64; 40],
+    max_micros: AtomicU64,
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency {
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            max_micros: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Latency {
+    fn record(&self, elapsed: Duration) {
+        let micros = u64::try_from(elapsed.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let bucket = (63 - micros.leading_zeros() as usize).min(39);
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.max_micros.fetch_max(micros, Ordering::Relaxed);
+    }
+
+    /// The `q` quantile (0..=1), as an upper bound; `None` before the first export.
+    pub(crate) fn quantile(&self, q: f64) -> Option<Duration> {
+        let counts: Vec<u64> = self
+            .buckets
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((total as f64) * q).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, c) in counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                let upper = Duration::from_micros(1u64 << (i + 1));
+                return Some(upper.min(self.max()));
+            }
+        }
+        Some(self.max())
+    }
+
+    pub(crate) fn max(&self) -> Duration {
+        Duration::from_micros(self.max_micros.load(Ordering::Relaxed))
+    }
+}
+
 /// The fate of one signal's items (spans or log records).
 #[derive(Debug, Default)]
 pub(crate) struct Flow {
+    /// Items handed to the pipeline (sampled spans; log records).
+    pub produced: AtomicU64,
+    /// How long export calls took.
+    pub latency: Latency,
     pub in_flight: AtomicUsize,
     pub exported: AtomicU64,
     pub dropped: AtomicU64,
@@ -43,6 +102,7 @@ pub(crate) struct Flow {
 impl Flow {
     /// Takes an in-flight slot, or counts the item as dropped.
     fn admit(&self, limit: usize) -> bool {
+        self.produced.fetch_add(1, Ordering::Relaxed);
         if self.shut_down.load(Ordering::Relaxed) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return false;
@@ -56,7 +116,15 @@ impl Flow {
     }
 
     /// Records the outcome of exporting `n` items and frees their slots.
-    fn settle(&self, n: usize, result: &OTelSdkResult, counters: &Counters, what: &str) {
+    fn settle(
+        &self,
+        n: usize,
+        started: Instant,
+        result: &OTelSdkResult,
+        counters: &Counters,
+        what: &str,
+    ) {
+        self.latency.record(started.elapsed());
         match result {
             Ok(()) => {
                 self.exported.fetch_add(n as u64, Ordering::Relaxed);
@@ -156,10 +224,11 @@ impl<E> AccountedExporter<E> {
 impl<E: SpanExporter> SpanExporter for AccountedExporter<E> {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let n = batch.len();
+        let started = Instant::now();
         let result = self.inner.export(batch).await;
         self.counters
             .spans
-            .settle(n, &result, &self.counters, "traces");
+            .settle(n, started, &result, &self.counters, "traces");
         result
     }
 
@@ -231,10 +300,11 @@ impl<E> AccountedLogExporter<E> {
 impl<E: LogExporter> LogExporter for AccountedLogExporter<E> {
     async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
         let n = batch.iter().count();
+        let started = Instant::now();
         let result = self.inner.export(batch).await;
         self.counters
             .logs
-            .settle(n, &result, &self.counters, "logs");
+            .settle(n, started, &result, &self.counters, "logs");
         result
     }
 

@@ -117,7 +117,7 @@ pub use selvedge_propagation as propagation;
 pub use builder::TelemetryBuilder;
 pub use config::{ExporterKind, LogFormat, Propagator, Protocol, Sampler, Source};
 pub use error::{Error, ShutdownError};
-pub use status::{SignalStatus, Status};
+pub use status::{ExportLatency, SignalStatus, Status};
 pub use telemetry::Telemetry;
 
 /// Installs telemetry for `service_name` with everything else from the

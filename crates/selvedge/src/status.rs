@@ -35,6 +35,10 @@ pub struct Status {
     pub sampler: String,
     /// Global propagators installed.
     pub propagators: Vec<Propagator>,
+    /// Sampled spans that ended and were handed to the export pipeline. At
+    /// every moment `spans_produced == spans_exported + spans_dropped +
+    /// spans_failed + spans_queued` (up to counters read a moment apart).
+    pub spans_produced: u64,
     /// Spans the exporter accepted.
     pub spans_exported: u64,
     /// Spans dropped because the queue was full (or ended after shutdown).
@@ -47,6 +51,9 @@ pub struct Status {
     pub export_failures: u64,
     /// Failed metric export calls.
     pub metric_export_failures: u64,
+    /// Span export call durations: median, 99th percentile (bucket upper
+    /// bounds, powers of two in µs) and maximum; `None` before the first export.
+    pub span_export_latency: Option<ExportLatency>,
     /// Log records the exporter accepted.
     pub logs_exported: u64,
     /// Log records dropped because the queue was full (or emitted after shutdown).
@@ -61,6 +68,20 @@ pub struct Status {
     pub last_export_error: Option<String>,
     /// Configuration that was ignored (as the OTel specification asks), and why.
     pub warnings: Vec<String>,
+}
+
+/// How long span export calls took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExportLatency {
+    /// Median (upper bound of its bucket).
+    pub p50: std::time::Duration,
+    /// 90th percentile (upper bound of its bucket).
+    pub p90: std::time::Duration,
+    /// 99th percentile (upper bound of its bucket).
+    pub p99: std::time::Duration,
+    /// The slowest export.
+    pub max: std::time::Duration,
 }
 
 /// One signal's export settings.
@@ -113,12 +134,23 @@ impl Status {
             content_capture: config.content,
             sampler: config.sampler.to_string(),
             propagators: config.propagators.clone(),
+            spans_produced: counters.spans.produced.load(Ordering::Relaxed),
             spans_exported: counters.spans.exported.load(Ordering::Relaxed),
             spans_dropped: counters.spans.dropped.load(Ordering::Relaxed),
             spans_failed: counters.spans.failed.load(Ordering::Relaxed),
             spans_queued: counters.spans.pending(),
             export_failures: counters.spans.export_failures.load(Ordering::Relaxed),
             metric_export_failures: counters.metric_export_failures.load(Ordering::Relaxed),
+            span_export_latency: counters
+                .spans
+                .latency
+                .quantile(0.5)
+                .map(|p50| ExportLatency {
+                    p50,
+                    p90: counters.spans.latency.quantile(0.9).unwrap_or(p50),
+                    p99: counters.spans.latency.quantile(0.99).unwrap_or(p50),
+                    max: counters.spans.latency.max(),
+                }),
             logs_exported: counters.logs.exported.load(Ordering::Relaxed),
             logs_dropped: counters.logs.dropped.load(Ordering::Relaxed),
             logs_failed: counters.logs.failed.load(Ordering::Relaxed),
@@ -150,12 +182,14 @@ impl Status {
             content_capture: selvedge_content::Capture::NoContent,
             sampler: String::new(),
             propagators: Vec::new(),
+            spans_produced: 0,
             spans_exported: 0,
             spans_dropped: 0,
             spans_failed: 0,
             spans_queued: 0,
             export_failures: 0,
             metric_export_failures: 0,
+            span_export_latency: None,
             logs_exported: 0,
             logs_dropped: 0,
             logs_failed: 0,
@@ -226,6 +260,13 @@ impl fmt::Display for Status {
             self.export_failures,
             self.metric_export_failures
         )?;
+        if let Some(l) = &self.span_export_latency {
+            writeln!(
+                f,
+                "  export   p50≤{:?} p90≤{:?} p99≤{:?} max={:?}",
+                l.p50, l.p90, l.p99, l.max
+            )?;
+        }
         if self.logs.exporter == ExporterKind::Otlp {
             writeln!(
                 f,
