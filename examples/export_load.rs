@@ -7,7 +7,8 @@
 //! ```
 //! Options: `--rate` spans per second (default 50000), `--seconds` (default 10,
 //! at most 600), `--protocol grpc|http` (default http), `--endpoint` (default
-//! the protocol's localhost port), `--queue` span queue capacity (default 2048).
+//! the protocol's localhost port), `--queue` span queue capacity (default 2048),
+//! `--stock-grpc` to use opentelemetry-otlp's own gRPC channel (no NODELAY/QUICKACK).
 //! It stops by itself; point it only at a collector on this machine.
 
 use std::time::{Duration, Instant};
@@ -20,16 +21,29 @@ struct Args {
     protocol: Protocol,
     endpoint: Option<String>,
     queue: Option<usize>,
+    stock_grpc: bool,
 }
 
 fn args() -> Result<Args, String> {
-    let mut a = Args { rate: 50_000, seconds: 10, protocol: Protocol::HttpProtobuf, endpoint: None, queue: None };
+    let mut a = Args {
+        rate: 50_000,
+        seconds: 10,
+        protocol: Protocol::HttpProtobuf,
+        endpoint: None,
+        queue: None,
+        stock_grpc: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--rate" => a.rate = value()?.parse().map_err(|e| format!("--rate: {e}"))?,
-            "--seconds" => a.seconds = value()?.parse::<u64>().map_err(|e| format!("--seconds: {e}"))?.min(600),
+            "--seconds" => {
+                a.seconds = value()?
+                    .parse::<u64>()
+                    .map_err(|e| format!("--seconds: {e}"))?
+                    .min(600)
+            }
             "--protocol" => {
                 a.protocol = match value()?.as_str() {
                     "grpc" => Protocol::Grpc,
@@ -38,6 +52,7 @@ fn args() -> Result<Args, String> {
                 }
             }
             "--endpoint" => a.endpoint = Some(value()?),
+            "--stock-grpc" => a.stock_grpc = true,
             "--queue" => a.queue = Some(value()?.parse().map_err(|e| format!("--queue: {e}"))?),
             other => return Err(format!("unknown option {other}")),
         }
@@ -65,7 +80,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_protocol(a.protocol)
         .with_log_filter("info")
         .with_log_writer(std::io::stderr)
-        .with_shutdown_timeout(Duration::from_secs(10));
+        .with_shutdown_timeout(Duration::from_secs(10))
+        .with_grpc_low_latency(!a.stock_grpc);
     if let Some(q) = a.queue {
         builder = builder.with_max_queue_size(q);
     }
@@ -81,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut tick = 0u64;
         while produced < total {
             for _ in 0..per_tick.min(total - produced) {
-                let t = (produced % 64 == 0).then(Instant::now);
+                let t = produced.is_multiple_of(64).then(Instant::now);
                 let span = tracing::info_span!("load", i = produced as i64, kind = "synthetic");
                 span.in_scope(|| {});
                 drop(span);
@@ -105,19 +121,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = telemetry.shutdown();
 
     span_times.sort_unstable();
-    let pct = |q: f64| span_times.get(((span_times.len() as f64 * q) as usize).min(span_times.len().saturating_sub(1))).copied().unwrap_or(0);
+    let pct = |q: f64| {
+        span_times
+            .get(((span_times.len() as f64 * q) as usize).min(span_times.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
     println!("protocol        {} -> {endpoint}", a.protocol);
-    println!("target          {} spans/s for {} s = {total} spans", a.rate, a.seconds);
-    println!("produced        {produced} in {produce_secs:.2} s ({:.0} spans/s)", produced as f64 / produce_secs);
+    println!(
+        "target          {} spans/s for {} s = {total} spans",
+        a.rate, a.seconds
+    );
+    println!(
+        "produced        {produced} in {produce_secs:.2} s ({:.0} spans/s)",
+        produced as f64 / produce_secs
+    );
     println!(
         "pipeline        produced={} exported={} dropped={} failed={} queued={}",
         s.spans_produced, s.spans_exported, s.spans_dropped, s.spans_failed, s.spans_queued
     );
     if let Some(l) = s.span_export_latency {
-        println!("export latency  p50≤{:?} p90≤{:?} p99≤{:?} max={:?}", l.p50, l.p90, l.p99, l.max);
+        println!(
+            "export latency  p50≤{:?} p90≤{:?} p99≤{:?} max={:?}",
+            l.p50, l.p90, l.p99, l.max
+        );
     }
-    println!("per-span time   p50={} ns p99={} ns max={} ns (producer thread)", pct(0.5), pct(0.99), span_times.last().copied().unwrap_or(0));
-    println!("final flush     {flush_secs:.2} s {}", if flushed.is_ok() { "ok" } else { "incomplete" });
+    println!(
+        "per-span time   p50={} ns p99={} ns max={} ns (producer thread)",
+        pct(0.5),
+        pct(0.99),
+        span_times.last().copied().unwrap_or(0)
+    );
+    println!(
+        "final flush     {flush_secs:.2} s {}",
+        if flushed.is_ok() { "ok" } else { "incomplete" }
+    );
     if let Some(rss) = peak_rss_mib() {
         println!("peak RSS        {rss:.1} MiB");
     }

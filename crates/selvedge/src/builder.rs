@@ -251,6 +251,16 @@ impl TelemetryBuilder {
         self
     }
 
+    /// gRPC only: connect to `http://` collectors with TCP_NODELAY and (Linux)
+    /// TCP_QUICKACK re-armed after every read (default on). Without it, a
+    /// collector that leaves Nagle on stalls each export by ~40 ms and spans
+    /// are dropped under load (docs/performance.md). `https://` endpoints
+    /// always use opentelemetry-otlp's own channel.
+    pub fn with_grpc_low_latency(mut self, on: bool) -> Self {
+        self.settings.grpc_low_latency = Some(on);
+        self
+    }
+
     /// How many finished spans may wait for export (else `OTEL_BSP_MAX_QUEUE_SIZE`,
     /// else 2048). Spans beyond it are dropped and counted in
     /// [`Status::spans_dropped`](crate::Status::spans_dropped); memory stays bounded.

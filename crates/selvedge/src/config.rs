@@ -293,6 +293,7 @@ pub(crate) struct Settings {
     pub content_capture: Option<selvedge_content::Capture>,
     pub content_max_part_bytes: Option<usize>,
     pub content_redact_emails: Option<bool>,
+    pub grpc_low_latency: Option<bool>,
 }
 
 /// One signal's resolved export settings.
@@ -306,6 +307,8 @@ pub(crate) struct SignalConfig {
     pub protocol: Protocol,
     pub protocol_source: Source,
     pub timeout: Duration,
+    /// gRPC only: connect with TCP_NODELAY + TCP_QUICKACK (see `grpc_connector`).
+    pub grpc_low_latency: bool,
     /// Header names (builder and environment); values are kept out of here on purpose.
     pub header_names: Vec<String>,
 }
@@ -719,6 +722,7 @@ fn resolve_signal(
         protocol,
         protocol_source,
         timeout,
+        grpc_low_latency: s.grpc_low_latency.unwrap_or(true),
         header_names,
     })
 }

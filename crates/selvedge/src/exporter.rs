@@ -148,13 +148,20 @@ mod otlp {
                     // tonic spawns its connection task on the current runtime: make it ours,
                     // so exports never depend on (or deadlock) the application's runtime.
                     let _enter = runtime.map(ExportRuntime::enter);
-                    $builder
+                    let builder = $builder
                         .with_tonic()
                         .with_endpoint(&cfg.endpoint)
                         .with_timeout(cfg.timeout)
-                        .with_interceptor(grpc::HeaderInterceptor::new(headers)?)
-                        $(.$extra($($arg),*))*
-                        .build()
+                        .with_interceptor(grpc::HeaderInterceptor::new(headers)?);
+                    let channel = cfg
+                        .grpc_low_latency
+                        .then(|| crate::grpc_connector::channel(&cfg.endpoint, cfg.timeout))
+                        .flatten();
+                    let builder = match channel {
+                        Some(channel) => builder.with_channel(channel),
+                        None => builder,
+                    };
+                    builder $(.$extra($($arg),*))*.build()
                 }
                 #[cfg(feature = "otlp-http")]
                 Protocol::HttpProtobuf => {

@@ -96,6 +96,8 @@ pub mod env;
 mod error;
 mod exporter;
 pub mod filter;
+#[cfg(feature = "otlp-grpc")]
+mod grpc_connector;
 mod install;
 mod logs;
 mod pipeline;
