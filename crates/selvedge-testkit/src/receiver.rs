@@ -185,6 +185,15 @@ impl Receiver {
     /// # Panics
     /// If the ports cannot be bound or the runtime cannot start.
     pub fn start() -> Receiver {
+        Self::start_on(0, 0)
+    }
+
+    /// Starts both servers on the given loopback ports (0 lets the OS pick),
+    /// e.g. to bring a collector up where an exporter is already pointed.
+    ///
+    /// # Panics
+    /// If the ports cannot be bound or the runtime cannot start.
+    pub fn start_on(grpc_port: u16, http_port: u16) -> Receiver {
         let (behavior, _) = watch::channel(Behavior::Accept);
         let shared = Arc::new(Shared {
             data: Mutex::default(),
@@ -202,7 +211,12 @@ impl Receiver {
                     .enable_all()
                     .build()
                     .expect("receiver runtime");
-                rt.block_on(serve(server_shared, ready_tx, stop_rx));
+                rt.block_on(serve(
+                    server_shared,
+                    (grpc_port, http_port),
+                    ready_tx,
+                    stop_rx,
+                ));
             })
             .expect("receiver thread");
         let (grpc_addr, http_addr) = ready_rx
@@ -344,19 +358,21 @@ impl Drop for Receiver {
 
 async fn serve(
     shared: Arc<Shared>,
+    (grpc_port, http_port): (u16, u16),
     ready: std::sync::mpsc::Sender<(SocketAddr, SocketAddr)>,
     stop: oneshot::Receiver<()>,
 ) {
-    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let loopback = SocketAddr::from(([127, 0, 0, 1], grpc_port));
     // TCP_NODELAY on accepted sockets, as production collectors set it; without
     // it small gRPC responses wait on delayed ACKs (see reference/collector.md).
     let incoming = tonic::transport::server::TcpIncoming::bind(loopback)
         .expect("bind gRPC port")
         .with_nodelay(Some(true));
     let grpc_addr = incoming.local_addr().expect("gRPC address");
-    let http_listener = tokio::net::TcpListener::bind(loopback)
-        .await
-        .expect("bind HTTP port");
+    let http_listener =
+        tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], http_port)))
+            .await
+            .expect("bind HTTP port");
     let http_addr = http_listener.local_addr().expect("HTTP address");
 
     let grpc = Grpc(shared.clone());

@@ -1,0 +1,71 @@
+//! Export faults, bounded in time: a collector that comes up late.
+
+use std::time::Duration;
+
+use selvedge::{Protocol, Telemetry};
+use selvedge_testkit::Receiver;
+use selvedge_tests::CapturedWriter;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_collector_started_later_receives_what_is_produced_after_it_is_up() {
+    for protocol in [Protocol::HttpProtobuf, Protocol::Grpc] {
+        let (grpc_port, http_port) = (free_port(), free_port());
+        let endpoint = match protocol {
+            Protocol::Grpc => format!("http://127.0.0.1:{grpc_port}"),
+            _ => format!("http://127.0.0.1:{http_port}"),
+        };
+        let (telemetry, dispatch) = Telemetry::builder()
+            .with_endpoint(endpoint)
+            .with_protocol(protocol)
+            .with_timeout(Duration::from_secs(2))
+            .with_log_writer(CapturedWriter::default())
+            .with_log_filter("info")
+            .build()
+            .expect("build");
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..10 {
+                tracing::info_span!("before").in_scope(|| {});
+            }
+        });
+        // Nothing listens yet: this flush fails (bounded), the spans are counted as failed.
+        let _ = telemetry.force_flush();
+        let before = telemetry.status();
+        assert_eq!(before.spans_exported, 0, "{protocol}: {before}");
+
+        let receiver = Receiver::start_on(grpc_port, http_port);
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..10 {
+                tracing::info_span!("after").in_scope(|| {});
+            }
+        });
+        telemetry
+            .force_flush()
+            .expect("flush once the collector is up");
+        let spans = receiver.wait_for_spans(10, Duration::from_secs(15));
+        assert_eq!(
+            spans.all_named("after").len(),
+            10,
+            "{protocol}: {:?}",
+            spans.names()
+        );
+        let status = telemetry.status();
+        assert_eq!(
+            status.spans_produced,
+            status.spans_exported
+                + status.spans_dropped
+                + status.spans_failed
+                + status.spans_queued,
+            "{protocol}: every span accounted for: {status}"
+        );
+        assert_eq!(status.spans_produced, 20);
+        let _ = telemetry.shutdown();
+    }
+}
