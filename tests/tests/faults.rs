@@ -69,3 +69,35 @@ fn a_collector_started_later_receives_what_is_produced_after_it_is_up() {
         let _ = telemetry.shutdown();
     }
 }
+
+#[test]
+fn http_429_with_retry_after_is_retried_and_delivered() {
+    let receiver = Receiver::start();
+    receiver.set_behavior(selvedge_testkit::Behavior::ThrottleOnce(1));
+    let (telemetry, dispatch) = Telemetry::builder()
+        .with_endpoint(receiver.http_endpoint())
+        .with_protocol(Protocol::HttpProtobuf)
+        .with_log_writer(CapturedWriter::default())
+        .build()
+        .expect("build");
+    tracing::dispatcher::with_default(&dispatch, || {
+        for _ in 0..5 {
+            tracing::info_span!("throttled").in_scope(|| {});
+        }
+    });
+    telemetry.force_flush().expect("flush");
+    let spans = receiver.wait_for_spans(5, Duration::from_secs(15));
+    assert_eq!(spans.len(), 5);
+    assert_eq!(
+        receiver.rejected_requests(),
+        1,
+        "the first attempt was throttled"
+    );
+    let status = telemetry.status();
+    assert_eq!(
+        (status.spans_exported, status.spans_failed),
+        (5, 0),
+        "{status}"
+    );
+    telemetry.shutdown().expect("shutdown");
+}

@@ -48,6 +48,16 @@ pub enum Behavior {
     /// Hold the request unanswered until the behavior changes, the receiver is
     /// dropped, or 60 s pass.
     Stall,
+    /// Answer the next request with "slow down" — HTTP 429 with a `Retry-After`
+    /// of this many seconds, gRPC `UNAVAILABLE` — then accept again.
+    ThrottleOnce(u64),
+}
+
+/// What to do with one request.
+enum Admission {
+    Keep,
+    Reject,
+    Throttle(u64),
 }
 
 /// The transport a request arrived over.
@@ -79,25 +89,41 @@ impl Shared {
         self.data.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Applies the current behavior; `true` means keep the data.
-    async fn admit(&self) -> bool {
+    /// Applies the current behavior.
+    async fn admit(&self) -> Admission {
         let mut rx = self.behavior.subscribe();
         let deadline = tokio::time::Instant::now() + MAX_STALL;
         loop {
             let current = *rx.borrow_and_update();
             match current {
-                Behavior::Accept => return true,
+                Behavior::Accept => return Admission::Keep,
                 Behavior::Reject => {
                     self.lock().rejected_requests += 1;
                     self.changed.notify_all();
-                    return false;
+                    return Admission::Reject;
+                }
+                Behavior::ThrottleOnce(secs) => {
+                    // Only one request is throttled, even if several race here.
+                    let mut throttled = false;
+                    self.behavior.send_if_modified(|b| {
+                        throttled = *b == Behavior::ThrottleOnce(secs);
+                        if throttled {
+                            *b = Behavior::Accept;
+                        }
+                        throttled
+                    });
+                    if throttled {
+                        self.lock().rejected_requests += 1;
+                        self.changed.notify_all();
+                        return Admission::Throttle(secs);
+                    }
                 }
                 Behavior::Stall => {
                     if tokio::time::timeout_at(deadline, rx.changed())
                         .await
                         .is_err()
                     {
-                        return false;
+                        return Admission::Reject;
                     }
                 }
             }
@@ -431,8 +457,12 @@ impl TraceService for Grpc {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        if !self.0.admit().await {
-            return Err(rejected());
+        match self.0.admit().await {
+            Admission::Keep => {}
+            Admission::Reject => return Err(rejected()),
+            Admission::Throttle(_) => {
+                return Err(tonic::Status::unavailable("selvedge-testkit: slow down"))
+            }
         }
         self.0.add_traces(request.into_inner(), Transport::Grpc);
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
@@ -445,8 +475,12 @@ impl MetricsService for Grpc {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        if !self.0.admit().await {
-            return Err(rejected());
+        match self.0.admit().await {
+            Admission::Keep => {}
+            Admission::Reject => return Err(rejected()),
+            Admission::Throttle(_) => {
+                return Err(tonic::Status::unavailable("selvedge-testkit: slow down"))
+            }
         }
         self.0.add_metrics(request.into_inner());
         Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
@@ -459,8 +493,12 @@ impl LogsService for Grpc {
         &self,
         request: tonic::Request<ExportLogsServiceRequest>,
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
-        if !self.0.admit().await {
-            return Err(rejected());
+        match self.0.admit().await {
+            Admission::Keep => {}
+            Admission::Reject => return Err(rejected()),
+            Admission::Throttle(_) => {
+                return Err(tonic::Status::unavailable("selvedge-testkit: slow down"))
+            }
         }
         self.0.add_logs(request.into_inner());
         Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
@@ -511,8 +549,17 @@ async fn http_traces(
         Ok(r) => r,
         Err(rejection) => return rejection.into_response(),
     };
-    if !shared.admit().await {
-        return http_rejected();
+    match shared.admit().await {
+        Admission::Keep => {}
+        Admission::Reject => return http_rejected(),
+        Admission::Throttle(secs) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, secs.to_string())],
+                "slow down",
+            )
+                .into_response()
+        }
     }
     shared.add_traces(req, Transport::Http);
     protobuf_ok(ExportTraceServiceResponse::default())
@@ -527,8 +574,17 @@ async fn http_metrics(
         Ok(r) => r,
         Err(rejection) => return rejection.into_response(),
     };
-    if !shared.admit().await {
-        return http_rejected();
+    match shared.admit().await {
+        Admission::Keep => {}
+        Admission::Reject => return http_rejected(),
+        Admission::Throttle(secs) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, secs.to_string())],
+                "slow down",
+            )
+                .into_response()
+        }
     }
     shared.add_metrics(req);
     protobuf_ok(ExportMetricsServiceResponse::default())
@@ -539,8 +595,17 @@ async fn http_logs(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
         Ok(r) => r,
         Err(rejection) => return rejection.into_response(),
     };
-    if !shared.admit().await {
-        return http_rejected();
+    match shared.admit().await {
+        Admission::Keep => {}
+        Admission::Reject => return http_rejected(),
+        Admission::Throttle(secs) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, secs.to_string())],
+                "slow down",
+            )
+                .into_response()
+        }
     }
     shared.add_logs(req);
     protobuf_ok(ExportLogsServiceResponse::default())
