@@ -101,3 +101,31 @@ fn http_429_with_retry_after_is_retried_and_delivered() {
     );
     telemetry.shutdown().expect("shutdown");
 }
+
+#[test]
+fn a_one_mib_attribute_still_goes_out_and_limits_cut_it() {
+    let huge = "x".repeat(1024 * 1024);
+    for limit in [None, Some(1000)] {
+        let receiver = Receiver::start();
+        let mut builder = Telemetry::builder()
+            .with_endpoint(receiver.http_endpoint())
+            .with_log_writer(CapturedWriter::default());
+        if let Some(n) = limit {
+            builder = builder.with_attribute_value_length_limit(n);
+        }
+        let (telemetry, dispatch) = builder.build().expect("build");
+        tracing::dispatcher::with_default(&dispatch, || {
+            tracing::info_span!("big", payload = huge.as_str()).in_scope(|| {});
+            tracing::info_span!("small").in_scope(|| {});
+        });
+        telemetry.shutdown().expect("shutdown");
+        let spans = receiver.wait_for_spans(2, Duration::from_secs(15));
+        let payload = spans
+            .named("big")
+            .attr_str("payload")
+            .expect("payload")
+            .len();
+        assert_eq!(payload, limit.unwrap_or(huge.len()), "{limit:?}");
+        assert_eq!(spans.len(), 2, "the rest of the batch went out too");
+    }
+}

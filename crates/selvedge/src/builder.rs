@@ -261,6 +261,14 @@ impl TelemetryBuilder {
         self
     }
 
+    /// The longest string attribute value on spans and span events, in characters
+    /// (else `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else no limit). Longer values are cut.
+    pub fn with_attribute_value_length_limit(mut self, chars: usize) -> Self {
+        self.settings.attribute_value_length_limit = Some(chars);
+        self
+    }
+
     /// How many finished spans may wait for export (else `OTEL_BSP_MAX_QUEUE_SIZE`,
     /// else 2048). Spans beyond it are dropped and counted in
     /// [`Status::spans_dropped`](crate::Status::spans_dropped); memory stays bounded.

@@ -294,6 +294,7 @@ pub(crate) struct Settings {
     pub content_max_part_bytes: Option<usize>,
     pub content_redact_emails: Option<bool>,
     pub grpc_low_latency: Option<bool>,
+    pub attribute_value_length_limit: Option<usize>,
 }
 
 /// One signal's resolved export settings.
@@ -329,6 +330,8 @@ pub(crate) struct Config {
     pub shutdown_timeout: Duration,
     /// GenAI conventions: profile and compatibility mode.
     pub genai: selvedge_genai::Options,
+    /// Longest string attribute value on spans, in characters (`None`: no limit).
+    pub attribute_value_length_limit: Option<usize>,
     /// The content-capture gate.
     pub content: selvedge_content::Capture,
     /// Maximum bytes per captured part.
@@ -448,6 +451,24 @@ impl Config {
             },
         };
 
+        let attribute_value_length_limit =
+            match s.attribute_value_length_limit {
+                Some(n) => Some(n),
+                None => {
+                    let var = [
+                        "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                    ]
+                    .into_iter()
+                    .find_map(|name| e.var(name).map(|v| (name, v)));
+                    match var {
+                        Some((name, v)) => Some(v.trim().parse::<usize>().map_err(|_| {
+                            invalid(name, &v, "expected a whole number of characters")
+                        })?),
+                        None => None,
+                    }
+                }
+            };
         let gate = selvedge_content::resolve(s.content_capture, |k| e.var(k));
         warnings.extend(gate.warning);
         let content = if disabled {
@@ -525,6 +546,7 @@ impl Config {
                     compat: s.genai_compat.unwrap_or(from_env.compat),
                 }
             },
+            attribute_value_length_limit,
             content,
             content_max_part_bytes,
             content_events_only_logs,
@@ -1116,6 +1138,7 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://"),
             ("OTEL_BSP_MAX_QUEUE_SIZE", "0"),
             ("OTEL_METRIC_EXPORT_INTERVAL", "1m"),
+            ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "big"),
         ];
         for &(var, value) in cases {
             let vars: Vec<(&'static str, &'static str)> = vec![(leak(var), leak(value))];

@@ -99,6 +99,7 @@ pub mod filter;
 #[cfg(feature = "otlp-grpc")]
 mod grpc_connector;
 mod install;
+mod limits;
 mod logs;
 mod pipeline;
 mod resource;

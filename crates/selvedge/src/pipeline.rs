@@ -25,6 +25,7 @@ use crate::accounting::{AccountedExporter, AccountedMetricExporter, AccountedPro
 use crate::config::{Config, Settings};
 use crate::console::{ConsoleMetricExporter, ConsoleSpanExporter};
 use crate::env::Env;
+use crate::limits::LimitProcessor;
 use crate::logs::{self, LogWriter};
 use crate::runtime::ExportRuntime;
 use crate::status::Status;
@@ -137,10 +138,13 @@ impl Pipeline {
                 Some(
                     SdkTracerProvider::builder()
                         .with_span_processor(GenAiProcessor::new(
-                            AccountedProcessor::new(
-                                processor,
-                                counters.clone(),
-                                config.max_queue_size,
+                            LimitProcessor::new(
+                                AccountedProcessor::new(
+                                    processor,
+                                    counters.clone(),
+                                    config.max_queue_size,
+                                ),
+                                config.attribute_value_length_limit.unwrap_or(usize::MAX),
                             ),
                             config.genai,
                         ))
