@@ -129,3 +129,64 @@ fn a_one_mib_attribute_still_goes_out_and_limits_cut_it() {
         assert_eq!(spans.len(), 2, "the rest of the batch went out too");
     }
 }
+
+#[test]
+fn a_collector_killed_and_restarted_loses_only_what_was_counted() {
+    for protocol in [Protocol::HttpProtobuf, Protocol::Grpc] {
+        let (grpc_port, http_port) = (free_port(), free_port());
+        let endpoint = match protocol {
+            Protocol::Grpc => format!("http://127.0.0.1:{grpc_port}"),
+            _ => format!("http://127.0.0.1:{http_port}"),
+        };
+        let (telemetry, dispatch) = Telemetry::builder()
+            .with_endpoint(endpoint)
+            .with_protocol(protocol)
+            .with_timeout(Duration::from_secs(2))
+            .with_log_writer(CapturedWriter::default())
+            .build()
+            .expect("build");
+        let burst = |name: &'static str| {
+            tracing::dispatcher::with_default(&dispatch, || {
+                for _ in 0..10 {
+                    tracing::info_span!("phase", name).in_scope(|| {});
+                }
+            })
+        };
+        let first = Receiver::start_on(grpc_port, http_port);
+        burst("up");
+        telemetry.force_flush().expect("flush while up");
+        assert_eq!(first.wait_for_spans(10, Duration::from_secs(15)).len(), 10);
+        drop(first); // killed
+
+        burst("down");
+        let _ = telemetry.force_flush();
+
+        let second = Receiver::start_on(grpc_port, http_port); // restarted
+        burst("again");
+        telemetry.force_flush().expect("flush after restart");
+        let spans = second.wait_for_spans(10, Duration::from_secs(15));
+        assert!(
+            spans.iter().any(|s| s.attr_str("name") == Some("again")),
+            "{protocol}"
+        );
+
+        let s = telemetry.status();
+        assert_eq!(s.spans_produced, 30, "{protocol}: {s}");
+        assert_eq!(
+            s.spans_produced,
+            s.spans_exported + s.spans_dropped + s.spans_failed + s.spans_queued,
+            "{protocol}: {s}"
+        );
+        let lost = s.spans_dropped + s.spans_failed;
+        assert!(
+            lost <= 10,
+            "{protocol}: at most the outage's spans are lost: {s}"
+        );
+        assert_eq!(
+            s.spans_exported,
+            20 + (10 - lost),
+            "{protocol}: every span not counted lost arrived: {s}"
+        );
+        let _ = telemetry.shutdown();
+    }
+}
