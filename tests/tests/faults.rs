@@ -14,22 +14,28 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A pipeline aimed at ports where no collector listens yet; returns it and the two ports.
+fn aimed_at_free_ports(protocol: Protocol) -> (selvedge::Telemetry, tracing::Dispatch, u16, u16) {
+    let (grpc_port, http_port) = (free_port(), free_port());
+    let endpoint = match protocol {
+        Protocol::Grpc => format!("http://127.0.0.1:{grpc_port}"),
+        _ => format!("http://127.0.0.1:{http_port}"),
+    };
+    let (telemetry, dispatch) = Telemetry::builder()
+        .with_endpoint(endpoint)
+        .with_protocol(protocol)
+        .with_timeout(Duration::from_secs(2))
+        .with_log_writer(CapturedWriter::default())
+        .with_log_filter("info")
+        .build()
+        .expect("build");
+    (telemetry, dispatch, grpc_port, http_port)
+}
+
 #[test]
 fn a_collector_started_later_receives_what_is_produced_after_it_is_up() {
     for protocol in [Protocol::HttpProtobuf, Protocol::Grpc] {
-        let (grpc_port, http_port) = (free_port(), free_port());
-        let endpoint = match protocol {
-            Protocol::Grpc => format!("http://127.0.0.1:{grpc_port}"),
-            _ => format!("http://127.0.0.1:{http_port}"),
-        };
-        let (telemetry, dispatch) = Telemetry::builder()
-            .with_endpoint(endpoint)
-            .with_protocol(protocol)
-            .with_timeout(Duration::from_secs(2))
-            .with_log_writer(CapturedWriter::default())
-            .with_log_filter("info")
-            .build()
-            .expect("build");
+        let (telemetry, dispatch, grpc_port, http_port) = aimed_at_free_ports(protocol);
         tracing::dispatcher::with_default(&dispatch, || {
             for _ in 0..10 {
                 tracing::info_span!("before").in_scope(|| {});
@@ -133,18 +139,7 @@ fn a_one_mib_attribute_still_goes_out_and_limits_cut_it() {
 #[test]
 fn a_collector_killed_and_restarted_loses_only_what_was_counted() {
     for protocol in [Protocol::HttpProtobuf, Protocol::Grpc] {
-        let (grpc_port, http_port) = (free_port(), free_port());
-        let endpoint = match protocol {
-            Protocol::Grpc => format!("http://127.0.0.1:{grpc_port}"),
-            _ => format!("http://127.0.0.1:{http_port}"),
-        };
-        let (telemetry, dispatch) = Telemetry::builder()
-            .with_endpoint(endpoint)
-            .with_protocol(protocol)
-            .with_timeout(Duration::from_secs(2))
-            .with_log_writer(CapturedWriter::default())
-            .build()
-            .expect("build");
+        let (telemetry, dispatch, grpc_port, http_port) = aimed_at_free_ports(protocol);
         let burst = |name: &'static str| {
             tracing::dispatcher::with_default(&dispatch, || {
                 for _ in 0..10 {

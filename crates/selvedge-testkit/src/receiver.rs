@@ -447,8 +447,19 @@ async fn serve(
 #[derive(Clone)]
 struct Grpc(Arc<Shared>);
 
-fn rejected() -> tonic::Status {
-    tonic::Status::invalid_argument("selvedge-testkit: rejecting requests as told")
+impl Shared {
+    /// The behavior as a gRPC answer: `Ok` to keep the request's data.
+    async fn grpc_admit(&self) -> Result<(), tonic::Status> {
+        match self.admit().await {
+            Admission::Keep => Ok(()),
+            Admission::Reject => Err(tonic::Status::invalid_argument(
+                "selvedge-testkit: rejecting requests as told",
+            )),
+            Admission::Throttle(_) => {
+                Err(tonic::Status::unavailable("selvedge-testkit: slow down"))
+            }
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -457,13 +468,7 @@ impl TraceService for Grpc {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        match self.0.admit().await {
-            Admission::Keep => {}
-            Admission::Reject => return Err(rejected()),
-            Admission::Throttle(_) => {
-                return Err(tonic::Status::unavailable("selvedge-testkit: slow down"))
-            }
-        }
+        self.0.grpc_admit().await?;
         self.0.add_traces(request.into_inner(), Transport::Grpc);
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
@@ -475,13 +480,7 @@ impl MetricsService for Grpc {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        match self.0.admit().await {
-            Admission::Keep => {}
-            Admission::Reject => return Err(rejected()),
-            Admission::Throttle(_) => {
-                return Err(tonic::Status::unavailable("selvedge-testkit: slow down"))
-            }
-        }
+        self.0.grpc_admit().await?;
         self.0.add_metrics(request.into_inner());
         Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
     }
@@ -493,13 +492,7 @@ impl LogsService for Grpc {
         &self,
         request: tonic::Request<ExportLogsServiceRequest>,
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
-        match self.0.admit().await {
-            Admission::Keep => {}
-            Admission::Reject => return Err(rejected()),
-            Admission::Throttle(_) => {
-                return Err(tonic::Status::unavailable("selvedge-testkit: slow down"))
-            }
-        }
+        self.0.grpc_admit().await?;
         self.0.add_logs(request.into_inner());
         Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
     }
@@ -532,12 +525,38 @@ fn protobuf_ok<M: Message>(response: M) -> Response {
         .into_response()
 }
 
-fn http_rejected() -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        "selvedge-testkit: rejecting requests as told",
-    )
-        .into_response()
+/// Decodes, applies the behavior, stores via `add`, answers like a collector.
+async fn http_export<M, R>(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &Bytes,
+    add: impl FnOnce(&Shared, M),
+) -> Response
+where
+    M: Message + Default,
+    R: Message + Default,
+{
+    let request: M = match decode(headers, body) {
+        Ok(r) => r,
+        Err(rejection) => return rejection.into_response(),
+    };
+    match shared.admit().await {
+        Admission::Keep => {
+            add(shared, request);
+            protobuf_ok(R::default())
+        }
+        Admission::Reject => (
+            StatusCode::BAD_REQUEST,
+            "selvedge-testkit: rejecting requests as told",
+        )
+            .into_response(),
+        Admission::Throttle(secs) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, secs.to_string())],
+            "slow down",
+        )
+            .into_response(),
+    }
 }
 
 async fn http_traces(
@@ -545,24 +564,13 @@ async fn http_traces(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let req: ExportTraceServiceRequest = match decode(&headers, &body) {
-        Ok(r) => r,
-        Err(rejection) => return rejection.into_response(),
-    };
-    match shared.admit().await {
-        Admission::Keep => {}
-        Admission::Reject => return http_rejected(),
-        Admission::Throttle(secs) => {
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, secs.to_string())],
-                "slow down",
-            )
-                .into_response()
-        }
-    }
-    shared.add_traces(req, Transport::Http);
-    protobuf_ok(ExportTraceServiceResponse::default())
+    http_export::<ExportTraceServiceRequest, ExportTraceServiceResponse>(
+        &shared,
+        &headers,
+        &body,
+        |s, r| s.add_traces(r, Transport::Http),
+    )
+    .await
 }
 
 async fn http_metrics(
@@ -570,43 +578,21 @@ async fn http_metrics(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let req: ExportMetricsServiceRequest = match decode(&headers, &body) {
-        Ok(r) => r,
-        Err(rejection) => return rejection.into_response(),
-    };
-    match shared.admit().await {
-        Admission::Keep => {}
-        Admission::Reject => return http_rejected(),
-        Admission::Throttle(secs) => {
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, secs.to_string())],
-                "slow down",
-            )
-                .into_response()
-        }
-    }
-    shared.add_metrics(req);
-    protobuf_ok(ExportMetricsServiceResponse::default())
+    http_export::<ExportMetricsServiceRequest, ExportMetricsServiceResponse>(
+        &shared,
+        &headers,
+        &body,
+        |s, r| s.add_metrics(r),
+    )
+    .await
 }
 
 async fn http_logs(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let req: ExportLogsServiceRequest = match decode(&headers, &body) {
-        Ok(r) => r,
-        Err(rejection) => return rejection.into_response(),
-    };
-    match shared.admit().await {
-        Admission::Keep => {}
-        Admission::Reject => return http_rejected(),
-        Admission::Throttle(secs) => {
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, secs.to_string())],
-                "slow down",
-            )
-                .into_response()
-        }
-    }
-    shared.add_logs(req);
-    protobuf_ok(ExportLogsServiceResponse::default())
+    http_export::<ExportLogsServiceRequest, ExportLogsServiceResponse>(
+        &shared,
+        &headers,
+        &body,
+        |s, r| s.add_logs(r),
+    )
+    .await
 }
