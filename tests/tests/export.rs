@@ -338,14 +338,19 @@ fn status_never_shows_header_values_or_url_credentials() {
 
 #[test]
 fn builder_headers_reach_the_collector() {
-    // The receiver does not check headers; this proves they do not break the export.
-    let receiver = Receiver::start();
     for protocol in [Protocol::Grpc, Protocol::HttpProtobuf] {
+        let receiver = Receiver::start();
         let telemetry =
-            run_workload(builder(&receiver, protocol).with_header("x-api-key", "value"));
+            run_workload(builder(&receiver, protocol).with_header("x-api-key", "value-123"));
         telemetry.shutdown().expect("clean shutdown");
+        receiver.wait_for_spans(7, WAIT);
+        let sent = receiver.trace_request_header("x-api-key");
+        assert!(!sent.is_empty(), "{protocol}: no trace request arrived");
+        assert!(
+            sent.iter().all(|v| v == "value-123"),
+            "{protocol}: {sent:?}"
+        );
     }
-    receiver.wait_for_spans(14, WAIT);
 }
 
 #[test]

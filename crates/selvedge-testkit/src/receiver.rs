@@ -76,6 +76,8 @@ struct Data {
     logs: Vec<ReceivedLog>,
     trace_requests: usize,
     rejected_requests: usize,
+    /// The headers (gRPC metadata) of every accepted trace request.
+    trace_headers: Vec<HeaderMap>,
 }
 
 struct Shared {
@@ -130,9 +132,10 @@ impl Shared {
         }
     }
 
-    fn add_traces(&self, req: ExportTraceServiceRequest, transport: Transport) {
+    fn add_traces(&self, req: ExportTraceServiceRequest, transport: Transport, headers: HeaderMap) {
         let mut data = self.lock();
         data.trace_requests += 1;
+        data.trace_headers.push(headers);
         for rs in req.resource_spans {
             let resource = rs.resource.map(|r| r.attributes).unwrap_or_default();
             for ss in rs.scope_spans {
@@ -290,6 +293,22 @@ impl Receiver {
     /// How many trace export requests were accepted.
     pub fn trace_requests(&self) -> usize {
         self.shared.lock().trace_requests
+    }
+
+    /// The values of header `name` (gRPC metadata key) on every accepted trace request.
+    pub fn trace_request_header(&self, name: &str) -> Vec<String> {
+        self.shared
+            .lock()
+            .trace_headers
+            .iter()
+            .flat_map(|h| {
+                h.get_all(name)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     /// How many requests (of any signal) were rejected.
@@ -469,7 +488,9 @@ impl TraceService for Grpc {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         self.0.grpc_admit().await?;
-        self.0.add_traces(request.into_inner(), Transport::Grpc);
+        let headers = request.metadata().clone().into_headers();
+        self.0
+            .add_traces(request.into_inner(), Transport::Grpc, headers);
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
 }
@@ -568,7 +589,7 @@ async fn http_traces(
         &shared,
         &headers,
         &body,
-        |s, r| s.add_traces(r, Transport::Http),
+        |s, r| s.add_traces(r, Transport::Http, headers.clone()),
     )
     .await
 }
