@@ -273,6 +273,46 @@ fn shutdown_against_a_stalled_collector_is_bounded_and_says_what_was_lost() {
 }
 
 #[test]
+fn span_exports_run_concurrently_up_to_the_configured_number() {
+    for protocol in [Protocol::HttpProtobuf, Protocol::Grpc] {
+        for lanes in [1, 2, 3] {
+            let receiver = Receiver::start();
+            // Slow answers, so requests that can overlap do.
+            receiver.set_behavior(Behavior::Delay(300));
+            let (telemetry, dispatch) = builder(&receiver, protocol)
+                .with_max_export_batch_size(10)
+                .with_max_queue_size(200)
+                .with_max_concurrent_exports(lanes)
+                .build()
+                .expect("build");
+            tracing::dispatcher::with_default(&dispatch, || {
+                for i in 0..60 {
+                    tracing::info_span!("lane", i).in_scope(|| {});
+                }
+            });
+            telemetry.force_flush().expect("flush");
+            assert_eq!(receiver.wait_for_spans(60, WAIT).len(), 60, "{protocol}");
+            assert_eq!(
+                receiver.max_concurrent_trace_requests(),
+                lanes,
+                "{protocol}: {lanes} export(s) in flight at most, and that many used"
+            );
+            let status = telemetry.status();
+            assert_eq!(
+                (
+                    status.spans_exported,
+                    status.spans_dropped,
+                    status.spans_queued
+                ),
+                (60, 0, 0),
+                "{status}"
+            );
+            telemetry.shutdown().expect("shutdown");
+        }
+    }
+}
+
+#[test]
 fn console_exporter_prints_a_tree_per_trace() {
     let console = CapturedWriter::default();
     let (telemetry, dispatch) = Telemetry::builder()

@@ -1,9 +1,10 @@
-//! Export faults, bounded in time: a collector that comes up late.
+//! Export faults, bounded in time: a collector that comes up late, goes away,
+//! throttles, or is sent a huge attribute.
 
 use std::time::Duration;
 
 use selvedge::{Protocol, Telemetry};
-use selvedge_testkit::Receiver;
+use selvedge_testkit::{Behavior, Receiver};
 use selvedge_tests::CapturedWriter;
 
 fn free_port() -> u16 {
@@ -77,35 +78,47 @@ fn a_collector_started_later_receives_what_is_produced_after_it_is_up() {
 }
 
 #[test]
-fn http_429_with_retry_after_is_retried_and_delivered() {
-    let receiver = Receiver::start();
-    receiver.set_behavior(selvedge_testkit::Behavior::ThrottleOnce(1));
-    let (telemetry, dispatch) = Telemetry::builder()
-        .with_endpoint(receiver.http_endpoint())
-        .with_protocol(Protocol::HttpProtobuf)
-        .with_log_writer(CapturedWriter::default())
-        .build()
-        .expect("build");
-    tracing::dispatcher::with_default(&dispatch, || {
-        for _ in 0..5 {
-            tracing::info_span!("throttled").in_scope(|| {});
-        }
-    });
-    telemetry.force_flush().expect("flush");
-    let spans = receiver.wait_for_spans(5, Duration::from_secs(15));
-    assert_eq!(spans.len(), 5);
-    assert_eq!(
-        receiver.rejected_requests(),
-        1,
-        "the first attempt was throttled"
-    );
-    let status = telemetry.status();
-    assert_eq!(
-        (status.spans_exported, status.spans_failed),
-        (5, 0),
-        "{status}"
-    );
-    telemetry.shutdown().expect("shutdown");
+fn throttling_and_unavailable_answers_are_retried_and_delivered() {
+    // HTTP 429 and 503 carry Retry-After; over gRPC both are UNAVAILABLE.
+    let cases = [
+        (Protocol::HttpProtobuf, Behavior::ThrottleOnce(1)),
+        (Protocol::HttpProtobuf, Behavior::UnavailableOnce(1)),
+        (Protocol::Grpc, Behavior::UnavailableOnce(1)),
+    ];
+    for (protocol, behavior) in cases {
+        let receiver = Receiver::start();
+        receiver.set_behavior(behavior);
+        let endpoint = match protocol {
+            Protocol::Grpc => receiver.grpc_endpoint(),
+            _ => receiver.http_endpoint(),
+        };
+        let (telemetry, dispatch) = Telemetry::builder()
+            .with_endpoint(endpoint)
+            .with_protocol(protocol)
+            .with_log_writer(CapturedWriter::default())
+            .build()
+            .expect("build");
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..5 {
+                tracing::info_span!("throttled").in_scope(|| {});
+            }
+        });
+        telemetry.force_flush().expect("flush");
+        let spans = receiver.wait_for_spans(5, Duration::from_secs(15));
+        assert_eq!(spans.len(), 5, "{protocol} {behavior:?}");
+        assert_eq!(
+            receiver.rejected_requests(),
+            1,
+            "{protocol} {behavior:?}: the first attempt was turned away"
+        );
+        let status = telemetry.status();
+        assert_eq!(
+            (status.spans_exported, status.spans_failed),
+            (5, 0),
+            "{protocol} {behavior:?}: {status}"
+        );
+        telemetry.shutdown().expect("shutdown");
+    }
 }
 
 #[test]

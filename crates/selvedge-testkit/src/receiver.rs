@@ -1,6 +1,7 @@
 //! The servers: OTLP/gRPC (tonic) and OTLP/HTTP (axum) on 127.0.0.1, on a runtime of their own.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -51,13 +52,21 @@ pub enum Behavior {
     /// Answer the next request with "slow down" — HTTP 429 with a `Retry-After`
     /// of this many seconds, gRPC `UNAVAILABLE` — then accept again.
     ThrottleOnce(u64),
+    /// Answer the next request with "temporarily unavailable" — HTTP 503 with a
+    /// `Retry-After` of this many seconds, gRPC `UNAVAILABLE` — then accept again.
+    UnavailableOnce(u64),
+    /// Keep the data and answer success after this many milliseconds, so
+    /// requests overlap and [`Receiver::max_concurrent_trace_requests`] shows
+    /// how many an exporter keeps in flight.
+    Delay(u64),
 }
 
 /// What to do with one request.
 enum Admission {
     Keep,
     Reject,
-    Throttle(u64),
+    /// Retry later: the HTTP status (429 or 503) and `Retry-After` seconds.
+    Throttle(StatusCode, u64),
 }
 
 /// The transport a request arrived over.
@@ -84,6 +93,26 @@ struct Shared {
     data: Mutex<Data>,
     changed: Condvar,
     behavior: watch::Sender<Behavior>,
+    /// Trace requests being handled now, and the most there ever were at once.
+    trace_in_flight: AtomicUsize,
+    max_trace_in_flight: AtomicUsize,
+}
+
+/// Counts one trace request as in flight for its lifetime.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        let now = shared.trace_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_trace_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.trace_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Shared {
@@ -104,21 +133,29 @@ impl Shared {
                     self.changed.notify_all();
                     return Admission::Reject;
                 }
-                Behavior::ThrottleOnce(secs) => {
-                    // Only one request is throttled, even if several race here.
-                    let mut throttled = false;
+                Behavior::ThrottleOnce(secs) | Behavior::UnavailableOnce(secs) => {
+                    // Only one request is answered so, even if several race here.
+                    let mut once = false;
                     self.behavior.send_if_modified(|b| {
-                        throttled = *b == Behavior::ThrottleOnce(secs);
-                        if throttled {
+                        once = *b == current;
+                        if once {
                             *b = Behavior::Accept;
                         }
-                        throttled
+                        once
                     });
-                    if throttled {
+                    if once {
                         self.lock().rejected_requests += 1;
                         self.changed.notify_all();
-                        return Admission::Throttle(secs);
+                        let status = match current {
+                            Behavior::ThrottleOnce(_) => StatusCode::TOO_MANY_REQUESTS,
+                            _ => StatusCode::SERVICE_UNAVAILABLE,
+                        };
+                        return Admission::Throttle(status, secs);
                     }
+                }
+                Behavior::Delay(millis) => {
+                    tokio::time::sleep(Duration::from_millis(millis).min(MAX_STALL)).await;
+                    return Admission::Keep;
                 }
                 Behavior::Stall => {
                     if tokio::time::timeout_at(deadline, rx.changed())
@@ -228,6 +265,8 @@ impl Receiver {
             data: Mutex::default(),
             changed: Condvar::new(),
             behavior,
+            trace_in_flight: AtomicUsize::new(0),
+            max_trace_in_flight: AtomicUsize::new(0),
         });
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -293,6 +332,12 @@ impl Receiver {
     /// How many trace export requests were accepted.
     pub fn trace_requests(&self) -> usize {
         self.shared.lock().trace_requests
+    }
+
+    /// The most trace export requests (accepted or not) that were ever being
+    /// handled at the same moment.
+    pub fn max_concurrent_trace_requests(&self) -> usize {
+        self.shared.max_trace_in_flight.load(Ordering::SeqCst)
     }
 
     /// The values of header `name` (gRPC metadata key) on every accepted trace request.
@@ -474,7 +519,7 @@ impl Shared {
             Admission::Reject => Err(tonic::Status::invalid_argument(
                 "selvedge-testkit: rejecting requests as told",
             )),
-            Admission::Throttle(_) => {
+            Admission::Throttle(..) => {
                 Err(tonic::Status::unavailable("selvedge-testkit: slow down"))
             }
         }
@@ -487,6 +532,7 @@ impl TraceService for Grpc {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let _in_flight = InFlight::new(&self.0);
         self.0.grpc_admit().await?;
         let headers = request.metadata().clone().into_headers();
         self.0
@@ -571,8 +617,8 @@ where
             "selvedge-testkit: rejecting requests as told",
         )
             .into_response(),
-        Admission::Throttle(secs) => (
-            StatusCode::TOO_MANY_REQUESTS,
+        Admission::Throttle(status, secs) => (
+            status,
             [(header::RETRY_AFTER, secs.to_string())],
             "slow down",
         )
@@ -585,6 +631,7 @@ async fn http_traces(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let _in_flight = InFlight::new(&shared);
     http_export::<ExportTraceServiceRequest, ExportTraceServiceResponse>(
         &shared,
         &headers,

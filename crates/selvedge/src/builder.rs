@@ -270,10 +270,27 @@ impl TelemetryBuilder {
     }
 
     /// How many finished spans may wait for export (else `OTEL_BSP_MAX_QUEUE_SIZE`,
-    /// else 2048). Spans beyond it are dropped and counted in
+    /// else 4096). Spans beyond it are dropped and counted in
     /// [`Status::spans_dropped`](crate::Status::spans_dropped); memory stays bounded.
     pub fn with_max_queue_size(mut self, spans: usize) -> Self {
         self.settings.max_queue_size = Some(spans);
+        self
+    }
+
+    /// Spans per export request (else `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, else 512;
+    /// at most the queue size).
+    pub fn with_max_export_batch_size(mut self, spans: usize) -> Self {
+        self.settings.max_export_batch_size = Some(spans);
+        self
+    }
+
+    /// How many span export requests may be in flight at once (else
+    /// `OTEL_BSP_MAX_CONCURRENT_EXPORTS`, else 2; at most 16). Each is a batch
+    /// processor with its own thread and exporter; the queue bound is shared.
+    /// The SDK's own thread-based processor exports one batch at a time, which
+    /// caps throughput at one batch per collector round trip.
+    pub fn with_max_concurrent_exports(mut self, exports: usize) -> Self {
+        self.settings.max_concurrent_exports = Some(exports);
         self
     }
 

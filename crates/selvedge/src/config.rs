@@ -285,6 +285,8 @@ pub(crate) struct Settings {
     pub log_filter: Option<String>,
     pub log_format: Option<LogFormat>,
     pub max_queue_size: Option<usize>,
+    pub max_export_batch_size: Option<usize>,
+    pub max_concurrent_exports: Option<usize>,
     pub metrics_interval: Option<Duration>,
     pub shutdown_timeout: Option<Duration>,
     pub disabled: Option<bool>,
@@ -326,6 +328,10 @@ pub(crate) struct Config {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub max_queue_size: usize,
+    /// Spans per export request.
+    pub max_export_batch_size: usize,
+    /// Export requests in flight at once (one batch processor each).
+    pub max_concurrent_exports: usize,
     pub metrics_interval: Duration,
     pub shutdown_timeout: Duration,
     /// GenAI conventions: profile and compatibility mode.
@@ -345,8 +351,18 @@ pub(crate) struct Config {
 
 /// The export timeout when nothing sets one (the OTel specification's default).
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Span queue capacity, as the SDK's batch processor defaults to.
-pub(crate) const DEFAULT_MAX_QUEUE_SIZE: usize = 2048;
+/// Span queue capacity: twice the SDK's 2048, so a 100k spans/s producer has
+/// ~40 ms of collector hiccup in hand before anything is dropped (about 3 MiB
+/// more at peak; measured in docs/performance.md).
+pub(crate) const DEFAULT_MAX_QUEUE_SIZE: usize = 4096;
+/// Spans per export request, as the SDK's batch processor defaults to.
+pub(crate) const DEFAULT_MAX_EXPORT_BATCH_SIZE: usize = 512;
+/// Export requests in flight at once. The SDK's thread-based batch processor
+/// has one; selvedge runs this many side by side (see `lanes`), which is what
+/// lets one producer reach 100k spans/s on loopback without drops.
+pub(crate) const DEFAULT_MAX_CONCURRENT_EXPORTS: usize = 2;
+/// Each concurrent export is a thread and a connection: more than this buys nothing.
+pub(crate) const MAX_CONCURRENT_EXPORTS: usize = 16;
 /// How long a guard waits for flush and shutdown before giving up.
 pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often metrics are pushed (the OTel specification's default).
@@ -427,29 +443,30 @@ impl Config {
             },
         };
 
-        let max_queue_size = match s.max_queue_size {
-            Some(0) => {
-                return Err(invalid(
-                    "TelemetryBuilder::with_max_queue_size",
-                    "0",
-                    "the queue must hold at least one span",
-                ))
-            }
-            Some(n) => n,
-            None => match e.var(env::OTEL_BSP_MAX_QUEUE_SIZE) {
-                Some(v) => match v.trim().parse::<usize>() {
-                    Ok(n) if n > 0 => n,
-                    _ => {
-                        return Err(invalid(
-                            env::OTEL_BSP_MAX_QUEUE_SIZE,
-                            &v,
-                            "expected a positive integer",
-                        ))
-                    }
-                },
-                None => DEFAULT_MAX_QUEUE_SIZE,
-            },
-        };
+        let max_queue_size = positive(
+            s.max_queue_size,
+            "TelemetryBuilder::with_max_queue_size",
+            e,
+            env::OTEL_BSP_MAX_QUEUE_SIZE,
+            DEFAULT_MAX_QUEUE_SIZE,
+        )?;
+        let max_export_batch_size = positive(
+            s.max_export_batch_size,
+            "TelemetryBuilder::with_max_export_batch_size",
+            e,
+            env::OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+            DEFAULT_MAX_EXPORT_BATCH_SIZE,
+        )?
+        // The SDK would clamp it too; clamping here keeps status() truthful.
+        .min(max_queue_size);
+        let max_concurrent_exports = positive(
+            s.max_concurrent_exports,
+            "TelemetryBuilder::with_max_concurrent_exports",
+            e,
+            env::OTEL_BSP_MAX_CONCURRENT_EXPORTS,
+            DEFAULT_MAX_CONCURRENT_EXPORTS,
+        )?
+        .min(MAX_CONCURRENT_EXPORTS);
 
         let attribute_value_length_limit =
             match s.attribute_value_length_limit {
@@ -522,6 +539,8 @@ impl Config {
             log_filter,
             log_format,
             max_queue_size,
+            max_export_batch_size,
+            max_concurrent_exports,
             metrics_interval: match s.metrics_interval {
                 Some(i) => i,
                 None => match e.var(env::OTEL_METRIC_EXPORT_INTERVAL) {
@@ -619,6 +638,28 @@ impl Config {
             other.max_queue_size.to_string(),
         );
         out
+    }
+}
+
+/// A positive count: the builder's, else `var`'s, else `default`; zero or
+/// anything unparsable is an error naming where it came from.
+fn positive(
+    builder: Option<usize>,
+    method: &str,
+    e: &dyn Env,
+    var: &str,
+    default: usize,
+) -> Result<usize, Error> {
+    match builder {
+        Some(0) => Err(invalid(method, "0", "must be at least 1")),
+        Some(n) => Ok(n),
+        None => match e.var(var) {
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(invalid(var, &v, "expected a positive integer")),
+            },
+            None => Ok(default),
+        },
     }
 }
 
@@ -907,6 +948,8 @@ mod tests {
         assert!(c.log_filter.starts_with("info,"), "{}", c.log_filter);
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.max_queue_size, DEFAULT_MAX_QUEUE_SIZE);
+        assert_eq!(c.max_export_batch_size, DEFAULT_MAX_EXPORT_BATCH_SIZE);
+        assert_eq!(c.max_concurrent_exports, DEFAULT_MAX_CONCURRENT_EXPORTS);
         assert!(c.warnings.is_empty());
     }
 
@@ -996,6 +1039,8 @@ mod tests {
             log_filter: Some("warn".into()),
             log_format: Some(LogFormat::Json),
             max_queue_size: Some(64),
+            max_export_batch_size: Some(100),
+            max_concurrent_exports: Some(3),
             ..Settings::default()
         };
         let c = resolve(
@@ -1014,6 +1059,8 @@ mod tests {
                 ("RUST_LOG", "trace"),
                 ("SELVEDGE_LOG_FORMAT", "text"),
                 ("OTEL_BSP_MAX_QUEUE_SIZE", "4096"),
+                ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1024"),
+                ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "4"),
             ],
         );
         assert_eq!(c.traces.endpoint, "http://builder:4317");
@@ -1032,6 +1079,8 @@ mod tests {
         assert!(c.log_filter.starts_with("warn,"));
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.max_queue_size, 64);
+        assert_eq!(c.max_export_batch_size, 64, "clamped to the queue");
+        assert_eq!(c.max_concurrent_exports, 3);
     }
 
     #[test]
@@ -1047,6 +1096,8 @@ mod tests {
                 ("RUST_LOG", "my_app=debug"),
                 ("SELVEDGE_LOG_FORMAT", "JSON"),
                 ("OTEL_BSP_MAX_QUEUE_SIZE", "4096"),
+                ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1024"),
+                ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "4"),
             ],
         );
         assert_eq!(
@@ -1065,6 +1116,8 @@ mod tests {
         assert!(c.log_filter.starts_with("my_app=debug,"));
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.max_queue_size, 4096);
+        assert_eq!(c.max_export_batch_size, 1024);
+        assert_eq!(c.max_concurrent_exports, 4);
     }
 
     #[test]
@@ -1137,6 +1190,8 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317"),
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://"),
             ("OTEL_BSP_MAX_QUEUE_SIZE", "0"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "-5"),
+            ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "two"),
             ("OTEL_METRIC_EXPORT_INTERVAL", "1m"),
             ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "big"),
         ];

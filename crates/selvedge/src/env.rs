@@ -33,6 +33,11 @@ pub const OTEL_LOGS_EXPORTER: &str = "OTEL_LOGS_EXPORTER";
 pub const OTEL_PROPAGATORS: &str = "OTEL_PROPAGATORS";
 /// Span queue capacity of the batch processor.
 pub const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
+/// Spans per export request.
+pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
+/// Span export requests in flight at once (selvedge honours it with parallel
+/// batch processors; the SDK's thread-based processor ignores it).
+pub const OTEL_BSP_MAX_CONCURRENT_EXPORTS: &str = "OTEL_BSP_MAX_CONCURRENT_EXPORTS";
 /// Metric export interval in milliseconds.
 pub const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
 /// Log filter directives, as for `tracing_subscriber::EnvFilter`.

@@ -99,6 +99,7 @@ pub mod filter;
 #[cfg(feature = "otlp-grpc")]
 mod grpc_connector;
 mod install;
+mod lanes;
 mod limits;
 mod logs;
 mod pipeline;

@@ -3,11 +3,12 @@
 //! tonic spawns its connection task on the runtime current at build time. If
 //! that were the application's runtime, exports would stall whenever it is busy
 //! or blocked, and `shutdown()` from inside a current-thread runtime would wait
-//! for a task that can never run. One dedicated worker thread avoids both.
+//! for a task that can never run. One dedicated worker thread avoids both (more
+//! workers were measured: on two cores they only compete with the producer).
 
 use std::sync::Mutex;
 
-/// A one-worker runtime, shut down in the background when dropped.
+/// A small multi-thread runtime, shut down in the background when dropped.
 #[derive(Debug)]
 #[cfg_attr(not(feature = "otlp-grpc"), allow(dead_code))]
 pub(crate) struct ExportRuntime {
@@ -16,9 +17,9 @@ pub(crate) struct ExportRuntime {
 }
 
 impl ExportRuntime {
-    pub(crate) fn new() -> std::io::Result<Self> {
+    pub(crate) fn new(workers: usize) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(workers.max(1))
             .thread_name("selvedge-export")
             .enable_all()
             .build()?;
