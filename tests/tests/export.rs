@@ -248,27 +248,48 @@ fn a_full_queue_drops_exactly_what_the_collector_misses() {
 
 #[test]
 fn shutdown_against_a_stalled_collector_is_bounded_and_says_what_was_lost() {
-    let receiver = Receiver::start();
-    receiver.set_behavior(Behavior::Stall);
-    let telemetry = run_workload(
-        builder(&receiver, Protocol::Grpc)
-            .with_shutdown_timeout(Duration::from_millis(500))
-            .with_timeout(Duration::from_secs(30)),
-    );
-    let started = std::time::Instant::now();
-    let result = telemetry.shutdown();
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
-    match result {
-        Err(ShutdownError::Timeout {
-            pending_spans,
-            pending_logs,
-            ..
-        }) => {
-            assert_eq!((pending_spans, pending_logs), (7, 0))
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf] {
+        let receiver = Receiver::start();
+        receiver.set_behavior(Behavior::Stall);
+        let telemetry = run_workload(
+            builder(&receiver, protocol)
+                .with_shutdown_timeout(Duration::from_millis(500))
+                .with_timeout(Duration::from_secs(30)),
+        );
+        // One metric, so the final metric export has something to carry.
+        let meter = telemetry.meter_provider().expect("metrics on").meter("t");
+        meter.u64_counter("jobs").build().add(1, &[]);
+        let started = std::time::Instant::now();
+        let result = telemetry.shutdown();
+        let took = started.elapsed();
+        // The timeout for all signals together, plus the guard's 0.5 s grace.
+        assert!(
+            took < Duration::from_millis(1500),
+            "{protocol}: shutdown took {took:?}"
+        );
+        match result {
+            Err(
+                err @ ShutdownError::Timeout {
+                    pending_spans,
+                    pending_logs,
+                    pending_metric_batches,
+                    ..
+                },
+            ) => {
+                assert_eq!(
+                    (pending_spans, pending_logs, pending_metric_batches),
+                    (7, 0, 1),
+                    "{protocol}: {err}"
+                );
+                let message = err.to_string();
+                assert!(
+                    message.contains("7 span(s)") && message.contains("1 metric batch(es)"),
+                    "{message}"
+                );
+            }
+            Err(other) => panic!("{protocol}: expected a timeout, got {other}"),
+            Ok(()) => panic!("{protocol}: a stalled collector cannot have received the spans"),
         }
-        Err(other) => panic!("expected a timeout, got {other}"),
-        Ok(()) => panic!("a stalled collector cannot have received the spans"),
     }
 }
 

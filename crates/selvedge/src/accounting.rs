@@ -148,7 +148,11 @@ impl Flow {
 pub(crate) struct Counters {
     pub spans: Flow,
     pub logs: Flow,
+    /// Metric export calls (one batch of all metrics each) that succeeded,
+    /// failed, or are running now.
+    pub metric_exports: AtomicU64,
     pub metric_export_failures: AtomicU64,
+    pub metric_exports_in_flight: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -317,7 +321,7 @@ impl<E: LogExporter> LogExporter for AccountedLogExporter<E> {
     }
 }
 
-/// Counts failed metric exports; metrics have no queue to overflow.
+/// Counts metric export calls and their outcome; metrics have no queue to overflow.
 #[derive(Debug)]
 pub(crate) struct AccountedMetricExporter<E> {
     inner: E,
@@ -332,13 +336,17 @@ impl<E> AccountedMetricExporter<E> {
 
 impl<E: PushMetricExporter> PushMetricExporter for AccountedMetricExporter<E> {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        let c = &self.counters;
+        c.metric_exports_in_flight.fetch_add(1, Ordering::AcqRel);
         let result = self.inner.export(metrics).await;
-        if let Err(err) = &result {
-            self.counters
-                .metric_export_failures
-                .fetch_add(1, Ordering::Relaxed);
-            self.counters.record_error(format_args!("metrics: {err}"));
-        }
+        match &result {
+            Ok(()) => c.metric_exports.fetch_add(1, Ordering::Relaxed),
+            Err(err) => {
+                c.record_error(format_args!("metrics: {err}"));
+                c.metric_export_failures.fetch_add(1, Ordering::Relaxed)
+            }
+        };
+        c.metric_exports_in_flight.fetch_sub(1, Ordering::AcqRel);
         result
     }
 

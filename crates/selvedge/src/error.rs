@@ -67,7 +67,7 @@ pub enum ShutdownError {
     /// Spans still queued at that point are lost; the counters in
     /// [`Status`](crate::Status) say how many were exported.
     #[error(
-        "telemetry shutdown did not finish within {timeout:?}; {pending_spans} span(s) and {pending_logs} log record(s) were not delivered"
+        "telemetry shutdown did not finish within {timeout:?}; not delivered: {pending_spans} span(s), {pending_logs} log record(s), {pending_metric_batches} metric batch(es)"
     )]
     Timeout {
         /// The shutdown timeout that elapsed.
@@ -76,6 +76,10 @@ pub enum ShutdownError {
         pending_spans: u64,
         /// Log records accepted but neither exported nor failed when the timeout hit.
         pending_logs: u64,
+        /// Metric batches (one export call carries every metric) that were still
+        /// being exported, or never got to be, when the timeout hit: the final
+        /// one at most, plus any periodic export stuck on the collector.
+        pending_metric_batches: u64,
     },
     /// A provider reported an error while flushing or shutting down.
     #[error("telemetry shutdown reported errors: {}", .0.join("; "))]

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{
@@ -296,47 +297,38 @@ impl Pipeline {
 
     /// Exports everything queued so far, waiting at most the shutdown timeout.
     pub(crate) fn force_flush(&self) -> Result<(), ShutdownError> {
-        let tp = self.tracer_provider.clone();
-        let mp = self.meter_provider.clone();
-        let lp = self.logger_provider.clone();
+        let providers = self.providers();
         self.run_bounded("selvedge-flush", move |_| {
-            let mut errors = Vec::new();
-            if let Some(Err(e)) = tp.map(|tp| tp.force_flush()) {
-                errors.push(format!("traces: {e}"));
-            }
-            if let Some(Err(e)) = mp.map(|mp| mp.force_flush()) {
-                errors.push(format!("metrics: {e}"));
-            }
-            if let Some(Err(e)) = lp.map(|lp| lp.force_flush()) {
-                errors.push(format!("logs: {e}"));
-            }
-            errors
+            providers.each(|p| match p {
+                Provider::Traces(tp) => tp.force_flush(),
+                Provider::Metrics(mp) => mp.force_flush(),
+                Provider::Logs(lp) => lp.force_flush(),
+            })
         })
     }
 
-    /// Flushes and shuts down both providers once; later calls return `Ok`.
+    /// Flushes and shuts down every provider once; later calls return `Ok`.
     pub(crate) fn shutdown(&self) -> Result<(), ShutdownError> {
         if self.shut_down.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let tp = self.tracer_provider.clone();
-        let mp = self.meter_provider.clone();
-        let lp = self.logger_provider.clone();
+        let providers = self.providers();
         self.run_bounded("selvedge-shutdown", move |deadline| {
-            let mut errors = Vec::new();
             let left = || deadline.saturating_duration_since(Instant::now());
-            // Logs first: shutting traces down cannot produce log records, but the reverse can.
-            if let Some(Err(e)) = lp.map(|lp| lp.shutdown_with_timeout(left())) {
-                errors.push(format!("logs: {e}"));
-            }
-            if let Some(Err(e)) = tp.map(|tp| tp.shutdown_with_timeout(left())) {
-                errors.push(format!("traces: {e}"));
-            }
-            if let Some(Err(e)) = mp.map(|mp| mp.shutdown_with_timeout(left())) {
-                errors.push(format!("metrics: {e}"));
-            }
-            errors
+            providers.each(|p| match p {
+                Provider::Traces(tp) => tp.shutdown_with_timeout(left()),
+                Provider::Metrics(mp) => mp.shutdown_with_timeout(left()),
+                Provider::Logs(lp) => lp.shutdown_with_timeout(left()),
+            })
         })
+    }
+
+    fn providers(&self) -> Providers {
+        Providers {
+            traces: self.tracer_provider.clone(),
+            metrics: self.meter_provider.clone(),
+            logs: self.logger_provider.clone(),
+        }
     }
 
     /// Runs `work` on its own thread and waits for it at most the shutdown timeout.
@@ -347,10 +339,14 @@ impl Pipeline {
     /// the thread is left to finish or time out on its own.
     fn run_bounded<F>(&self, name: &str, work: F) -> Result<(), ShutdownError>
     where
-        F: FnOnce(Instant) -> Vec<String> + Send + 'static,
+        F: FnOnce(Instant) -> Outcome + Send + 'static,
     {
         let timeout = self.config.shutdown_timeout;
         let deadline = Instant::now() + timeout;
+        let c = &self.counters;
+        let metric_exports_before = c.metric_exports.load(Ordering::Acquire)
+            + c.metric_export_failures.load(Ordering::Acquire);
+        let metric_failures_before = c.metric_export_failures.load(Ordering::Acquire);
         let (tx, rx) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name(name.to_string())
@@ -362,22 +358,109 @@ impl Pipeline {
                 "could not start the {name} thread: {e}"
             )]));
         }
-        let finished = rx.recv_timeout(timeout + SHUTDOWN_GRACE);
-        // Spans still in flight were not flushed in time, whichever of our wait or
-        // the SDK's own timeout gave up first: report that, it is what the user lost.
-        let pending_spans = self.counters.spans.pending();
-        let pending_logs = self.counters.logs.pending();
+        let finished = rx.recv_timeout(timeout + SHUTDOWN_GRACE).ok();
+        // What was not flushed in time, whichever of our wait or the SDK's own
+        // timeouts gave up first: report that, it is what the user lost.
+        let pending_spans = c.spans.pending();
+        let pending_logs = c.logs.pending();
+        let pending_metric_batches = match &self.meter_provider {
+            None => 0,
+            Some(_) => {
+                let failed =
+                    c.metric_export_failures.load(Ordering::Acquire) - metric_failures_before;
+                let in_flight = c.metric_exports_in_flight.load(Ordering::Acquire);
+                let exports = c.metric_exports.load(Ordering::Acquire)
+                    + c.metric_export_failures.load(Ordering::Acquire)
+                    - metric_exports_before;
+                // The meter provider gave up (or never got its turn) before its
+                // final export call even started: that batch is lost too.
+                let metrics_ok = finished.as_ref().is_some_and(|o| o.metrics_ok);
+                let never_started = u64::from(!metrics_ok && exports == 0 && in_flight == 0);
+                failed + in_flight + never_started
+            }
+        };
         let timed_out = ShutdownError::Timeout {
             timeout,
             pending_spans,
             pending_logs,
+            pending_metric_batches,
         };
         match finished {
-            Ok(_) | Err(_) if pending_spans + pending_logs > 0 => Err(timed_out),
-            Ok(errors) if errors.is_empty() => Ok(()),
-            Ok(errors) => Err(ShutdownError::Failed(errors)),
-            Err(_) => Err(timed_out),
+            _ if pending_spans + pending_logs > 0 => Err(timed_out),
+            None => Err(timed_out),
+            Some(o) if o.errors.is_empty() => Ok(()),
+            Some(o) if o.timed_out => Err(timed_out),
+            Some(o) => Err(ShutdownError::Failed(o.errors)),
         }
+    }
+}
+
+/// The providers a flush or shutdown works on, handed to its thread.
+struct Providers {
+    traces: Option<SdkTracerProvider>,
+    metrics: Option<SdkMeterProvider>,
+    logs: Option<SdkLoggerProvider>,
+}
+
+enum Provider<'a> {
+    Traces(&'a SdkTracerProvider),
+    Metrics(&'a SdkMeterProvider),
+    Logs(&'a SdkLoggerProvider),
+}
+
+/// How a flush or shutdown of every provider went.
+struct Outcome {
+    errors: Vec<String>,
+    /// Some provider gave up because its time ran out.
+    timed_out: bool,
+    /// The meter provider (if any) finished without error.
+    metrics_ok: bool,
+}
+
+impl Providers {
+    /// Runs `op` on every provider at once, so that a collector stalling one
+    /// signal does not eat the others' share of the timeout.
+    fn each(&self, op: impl Fn(Provider<'_>) -> OTelSdkResult + Sync) -> Outcome {
+        let all = [
+            self.traces
+                .as_ref()
+                .map(|p| ("traces", Provider::Traces(p))),
+            self.metrics
+                .as_ref()
+                .map(|p| ("metrics", Provider::Metrics(p))),
+            self.logs.as_ref().map(|p| ("logs", Provider::Logs(p))),
+        ];
+        let results: Vec<(&str, OTelSdkResult)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = all
+                .into_iter()
+                .flatten()
+                .map(|(signal, p)| (signal, scope.spawn(|| op(p))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|(signal, h)| {
+                    let result = h
+                        .join()
+                        .unwrap_or_else(|_| Err(OTelSdkError::InternalFailure("panicked".into())));
+                    (signal, result)
+                })
+                .collect()
+        });
+        let mut outcome = Outcome {
+            errors: Vec::new(),
+            timed_out: false,
+            metrics_ok: self.metrics.is_none(),
+        };
+        for (signal, result) in results {
+            match result {
+                Ok(()) => outcome.metrics_ok |= signal == "metrics",
+                Err(e) => {
+                    outcome.timed_out |= matches!(e, OTelSdkError::Timeout(_));
+                    outcome.errors.push(format!("{signal}: {e}"));
+                }
+            }
+        }
+        outcome
     }
 }
 

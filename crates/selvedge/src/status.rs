@@ -49,8 +49,12 @@ pub struct Status {
     pub spans_queued: u64,
     /// Failed span export calls.
     pub export_failures: u64,
-    /// Failed metric export calls.
+    /// Metric export calls that succeeded (each carries every metric once).
+    pub metric_exports: u64,
+    /// Failed metric export calls: batches of metrics not delivered.
     pub metric_export_failures: u64,
+    /// Metric export calls running now.
+    pub metric_exports_in_flight: u64,
     /// Span export call durations: median, 99th percentile (bucket upper
     /// bounds, powers of two in µs) and maximum; `None` before the first export.
     pub span_export_latency: Option<ExportLatency>,
@@ -140,7 +144,9 @@ impl Status {
             spans_failed: counters.spans.failed.load(Ordering::Relaxed),
             spans_queued: counters.spans.pending(),
             export_failures: counters.spans.export_failures.load(Ordering::Relaxed),
+            metric_exports: counters.metric_exports.load(Ordering::Relaxed),
             metric_export_failures: counters.metric_export_failures.load(Ordering::Relaxed),
+            metric_exports_in_flight: counters.metric_exports_in_flight.load(Ordering::Relaxed),
             span_export_latency: counters
                 .spans
                 .latency
@@ -188,7 +194,9 @@ impl Status {
             spans_failed: 0,
             spans_queued: 0,
             export_failures: 0,
+            metric_exports: 0,
             metric_export_failures: 0,
+            metric_exports_in_flight: 0,
             span_export_latency: None,
             logs_exported: 0,
             logs_dropped: 0,
@@ -252,19 +260,25 @@ impl fmt::Display for Status {
         )?;
         writeln!(
             f,
-            "  spans    exported={} dropped={} failed={} queued={}; export failures={} (metrics {})",
+            "  spans    exported={} dropped={} failed={} queued={}; export failures={}",
             self.spans_exported,
             self.spans_dropped,
             self.spans_failed,
             self.spans_queued,
             self.export_failures,
-            self.metric_export_failures
         )?;
         if let Some(l) = &self.span_export_latency {
             writeln!(
                 f,
                 "  export   p50≤{:?} p90≤{:?} p99≤{:?} max={:?}",
                 l.p50, l.p90, l.p99, l.max
+            )?;
+        }
+        if self.metrics.exporter != ExporterKind::None {
+            writeln!(
+                f,
+                "  metrics  batches exported={} failed={} in flight={}",
+                self.metric_exports, self.metric_export_failures, self.metric_exports_in_flight
             )?;
         }
         if self.logs.exporter == ExporterKind::Otlp {

@@ -82,6 +82,8 @@ async fn in_runtime() {
         h.await.expect("task");
     }
     workload::run_pipeline();
+    // One metric through tracing-opentelemetry's MetricsLayer, for the final metric export.
+    tracing::info!(monotonic_counter.probe_jobs = 1u64, "job counted");
     let started = Instant::now();
     // Dropped inside the runtime on purpose: this must not hang.
     drop(telemetry);
