@@ -18,6 +18,14 @@ e2e:
     command -v nats-server >/dev/null || (apt-get update -qq && apt-get install -y -qq nats-server)
     SELVEDGE_NATS_SERVER="$(command -v nats-server)" cargo test -p selvedge-examples --test examples -- --ignored
 
+# Export under load against rotel: 50k/100k spans/s, a black-hole collector, a 60 s soak (~3 min).
+load:
+    python3 -c "import rotel" 2>/dev/null || pip install --quiet "rotel=={{rotel_version}}"
+    cargo build --release --example export_load
+    SELVEDGE_ROTEL="$(python3 -c 'import rotel, os; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))')" \
+    SELVEDGE_LOAD_TOOL="$PWD/target/release/examples/export_load" \
+        cargo test -p selvedge-tests --test load -- --ignored --nocapture --test-threads=1
+
 # Criterion benchmarks, each variant in its own process (see docs/performance.md).
 bench:
     for v in hand_assembled selvedge; do cargo bench -p selvedge --bench span_pipeline -- --exact "span/$v"; done

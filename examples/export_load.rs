@@ -7,10 +7,15 @@
 //! ```
 //! Options: `--rate` spans per second (default 50000), `--seconds` (default 10,
 //! at most 600), `--protocol grpc|http` (default http), `--endpoint` (default
-//! the protocol's localhost port), `--queue` span queue capacity (default 2048),
-//! `--stock-grpc` to use opentelemetry-otlp's own gRPC channel (no NODELAY/QUICKACK).
-//! It stops by itself; point it only at a collector on this machine.
+//! the protocol's localhost port), `--queue` span queue capacity (default:
+//! selvedge's), `--stock-grpc` to use opentelemetry-otlp's own gRPC channel (no
+//! NODELAY/QUICKACK), `--shutdown-timeout-ms` (default: selvedge's 2 s), and
+//! `--json` to end with one JSON line of every figure (used by the load tests).
+//! Everything else comes from the usual `OTEL_*` variables. It stops by
+//! itself; point it only at a collector on this machine.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use selvedge::{Protocol, Telemetry};
@@ -22,6 +27,8 @@ struct Args {
     endpoint: Option<String>,
     queue: Option<usize>,
     stock_grpc: bool,
+    shutdown_timeout: Option<Duration>,
+    json: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -32,6 +39,8 @@ fn args() -> Result<Args, String> {
         endpoint: None,
         queue: None,
         stock_grpc: false,
+        shutdown_timeout: None,
+        json: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -54,18 +63,64 @@ fn args() -> Result<Args, String> {
             "--endpoint" => a.endpoint = Some(value()?),
             "--stock-grpc" => a.stock_grpc = true,
             "--queue" => a.queue = Some(value()?.parse().map_err(|e| format!("--queue: {e}"))?),
+            "--shutdown-timeout-ms" => {
+                let ms = value()?
+                    .parse()
+                    .map_err(|e| format!("--shutdown-timeout-ms: {e}"))?;
+                a.shutdown_timeout = Some(Duration::from_millis(ms));
+            }
+            "--json" => a.json = true,
             other => return Err(format!("unknown option {other}")),
         }
     }
     Ok(a)
 }
 
-/// Peak resident set size, from /proc (Linux); `None` elsewhere.
-fn peak_rss_mib() -> Option<f64> {
+/// A field of /proc/self/status in MiB (Linux); `None` elsewhere.
+fn proc_status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Samples resident memory once a second until stopped.
+struct RssSampler {
+    samples: Arc<Mutex<Vec<f64>>>,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl RssSampler {
+    fn start() -> Self {
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (samples.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut next = Instant::now();
+            while !st.load(Ordering::Relaxed) {
+                if Instant::now() >= next {
+                    if let (Some(rss), Ok(mut v)) = (proc_status_mib("VmRSS:"), s.lock()) {
+                        v.push(rss);
+                    }
+                    next += Duration::from_secs(1);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Self {
+            samples,
+            stop,
+            thread,
+        }
+    }
+
+    fn finish(self) -> Vec<f64> {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+        let samples = self.samples.lock().map(|v| v.clone()).unwrap_or_default();
+        samples
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -80,12 +135,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_protocol(a.protocol)
         .with_log_filter("info")
         .with_log_writer(std::io::stderr)
-        .with_shutdown_timeout(Duration::from_secs(10))
         .with_grpc_low_latency(!a.stock_grpc);
     if let Some(q) = a.queue {
         builder = builder.with_max_queue_size(q);
     }
+    if let Some(t) = a.shutdown_timeout {
+        builder = builder.with_shutdown_timeout(t);
+    }
     let (telemetry, dispatch) = builder.build()?;
+    let rss_start = proc_status_mib("VmRSS:").unwrap_or(0.0);
+    let sampler = RssSampler::start();
 
     // Paced in 1 ms ticks; every 64th span is timed on the producer thread.
     let total = a.rate * a.seconds;
@@ -114,11 +173,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     let produce_secs = started.elapsed().as_secs_f64();
+    let rss_samples = sampler.finish();
     let flush = Instant::now();
     let flushed = telemetry.force_flush();
     let flush_secs = flush.elapsed().as_secs_f64();
     let s = telemetry.status();
-    let _ = telemetry.shutdown();
+    let shutdown = Instant::now();
+    let shut = telemetry.shutdown();
+    let shutdown_secs = shutdown.elapsed().as_secs_f64();
 
     span_times.sort_unstable();
     let pct = |q: f64| {
@@ -127,6 +189,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .copied()
             .unwrap_or(0)
     };
+    let peak_rss = proc_status_mib("VmHWM:").unwrap_or(0.0);
     println!("protocol        {} -> {endpoint}", a.protocol);
     println!(
         "target          {} spans/s for {} s = {total} spans",
@@ -140,7 +203,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "pipeline        produced={} exported={} dropped={} failed={} queued={}",
         s.spans_produced, s.spans_exported, s.spans_dropped, s.spans_failed, s.spans_queued
     );
-    if let Some(l) = s.span_export_latency {
+    if let Some(l) = &s.span_export_latency {
         println!(
             "export latency  p50≤{:?} p90≤{:?} p99≤{:?} max={:?}",
             l.p50, l.p90, l.p99, l.max
@@ -156,11 +219,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "final flush     {flush_secs:.2} s {}",
         if flushed.is_ok() { "ok" } else { "incomplete" }
     );
-    if let Some(rss) = peak_rss_mib() {
-        println!("peak RSS        {rss:.1} MiB");
-    }
-    if let Some(e) = s.last_export_error {
+    println!(
+        "shutdown        {shutdown_secs:.2} s {}",
+        match &shut {
+            Ok(()) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        }
+    );
+    println!("RSS             start {rss_start:.1} MiB, peak {peak_rss:.1} MiB");
+    if let Some(e) = &s.last_export_error {
         println!("last error      {e}");
+    }
+    if a.json {
+        let summary = serde_json::json!({
+            "protocol": a.protocol.to_string(),
+            "rate": a.rate,
+            "seconds": a.seconds,
+            "produced": s.spans_produced,
+            "exported": s.spans_exported,
+            "dropped": s.spans_dropped,
+            "failed": s.spans_failed,
+            "queued": s.spans_queued,
+            "produce_secs": produce_secs,
+            "span_ns_p50": pct(0.5),
+            "span_ns_p99": pct(0.99),
+            "flush_secs": flush_secs,
+            "shutdown_secs": shutdown_secs,
+            "shutdown_error": shut.err().map(|e| e.to_string()),
+            "rss_start_mib": rss_start,
+            "rss_peak_mib": peak_rss,
+            "rss_samples_mib": rss_samples,
+        });
+        println!("{summary}");
     }
     Ok(())
 }

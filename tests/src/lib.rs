@@ -84,3 +84,128 @@ pub mod workload {
         step + 1
     }
 }
+
+/// A real third-party OTLP collector, rotel, run as a child process on loopback
+/// (for the tests that need one; the binary comes from `SELVEDGE_ROTEL`).
+pub mod rotel {
+    use std::io::Read;
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// A running rotel, killed when dropped.
+    pub struct Rotel {
+        child: Child,
+        log: std::path::PathBuf,
+        /// Its OTLP/gRPC port on 127.0.0.1.
+        pub grpc: u16,
+        /// Its OTLP/HTTP port on 127.0.0.1.
+        pub http: u16,
+    }
+
+    impl Rotel {
+        /// Starts rotel on two free loopback ports with the blackhole exporter and
+        /// `args` (its debug-log options), and returns once both ports accept.
+        ///
+        /// # Panics
+        /// If `SELVEDGE_ROTEL` is unset or rotel does not come up within 10 s.
+        pub fn start(args: &[&str]) -> Rotel {
+            let bin = std::env::var("SELVEDGE_ROTEL")
+                .expect("set SELVEDGE_ROTEL to the rotel-agent binary");
+            let (grpc, http) = (free_port(), free_port());
+            static STARTED: AtomicUsize = AtomicUsize::new(0);
+            let log = std::env::temp_dir().join(format!(
+                "selvedge-rotel-{}-{}.log",
+                std::process::id(),
+                STARTED.fetch_add(1, Ordering::Relaxed)
+            ));
+            let out = std::fs::File::create(&log).expect("rotel log file");
+            let child = Command::new(bin)
+                .args([
+                    "start",
+                    "--otlp-grpc-endpoint",
+                    &format!("127.0.0.1:{grpc}"),
+                ])
+                .args(["--otlp-http-endpoint", &format!("127.0.0.1:{http}")])
+                .args(["--exporter", "blackhole"])
+                .args(args)
+                .stdout(out.try_clone().expect("log handle"))
+                .stderr(out)
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("start rotel");
+            let rotel = Rotel {
+                child,
+                log,
+                grpc,
+                http,
+            };
+            for port in [grpc, http] {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                    assert!(Instant::now() < deadline, "rotel did not listen on {port}");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+            rotel
+        }
+
+        /// rotel's output so far, without ANSI colours.
+        pub fn output(&self) -> String {
+            let mut raw = String::new();
+            if let Ok(mut f) = std::fs::File::open(&self.log) {
+                let _ = f.read_to_string(&mut raw);
+            }
+            let mut out = String::with_capacity(raw.len());
+            let mut chars = raw.chars();
+            while let Some(c) = chars.next() {
+                if c == '\u{1b}' {
+                    for c in chars.by_ref() {
+                        if c.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+
+        /// Waits (at most 20 s) until `done` holds for rotel's output, and returns it.
+        ///
+        /// # Panics
+        /// If it never does, showing the output and `what` was awaited.
+        pub fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let out = self.output();
+                if done(&out) {
+                    return out;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "rotel never showed {what}; its output:\n{out}"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
+    impl Drop for Rotel {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+
+    /// A port on 127.0.0.1 that was free a moment ago.
+    pub fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port()
+    }
+}

@@ -4,115 +4,9 @@
 //! Ignored by default because it needs the rotel binary; `just e2e` and CI run it:
 //! `SELVEDGE_ROTEL=/path/to/rotel-agent cargo test -p selvedge-tests --test e2e_rotel -- --ignored --nocapture`
 
-use std::io::Read;
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-struct Rotel {
-    child: Child,
-    log: std::path::PathBuf,
-    grpc: u16,
-    http: u16,
-}
-
-impl Rotel {
-    fn start() -> Rotel {
-        let bin =
-            std::env::var("SELVEDGE_ROTEL").expect("set SELVEDGE_ROTEL to the rotel-agent binary");
-        let (grpc, http) = (free_port(), free_port());
-        let log = std::env::temp_dir().join(format!("selvedge-rotel-{}.log", std::process::id()));
-        let out = std::fs::File::create(&log).expect("rotel log file");
-        let child = Command::new(bin)
-            .args([
-                "start",
-                "--otlp-grpc-endpoint",
-                &format!("127.0.0.1:{grpc}"),
-            ])
-            .args(["--otlp-http-endpoint", &format!("127.0.0.1:{http}")])
-            .args([
-                "--exporter",
-                "blackhole",
-                "--debug-log",
-                "traces",
-                "--debug-log",
-                "logs",
-                "--debug-log-verbosity",
-                "detailed",
-            ])
-            .stdout(out.try_clone().expect("log handle"))
-            .stderr(out)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start rotel");
-        let rotel = Rotel {
-            child,
-            log,
-            grpc,
-            http,
-        };
-        for port in [grpc, http] {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(Instant::now() < deadline, "rotel did not listen on {port}");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        rotel
-    }
-
-    /// rotel's output so far, without ANSI colours.
-    fn output(&self) -> String {
-        let mut raw = String::new();
-        if let Ok(mut f) = std::fs::File::open(&self.log) {
-            let _ = f.read_to_string(&mut raw);
-        }
-        let mut out = String::with_capacity(raw.len());
-        let mut chars = raw.chars();
-        while let Some(c) = chars.next() {
-            if c == '\u{1b}' {
-                for c in chars.by_ref() {
-                    if c.is_ascii_alphabetic() {
-                        break;
-                    }
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    }
-
-    fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let out = self.output();
-            if done(&out) {
-                return out;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "rotel never showed {what}; its output:\n{out}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Rotel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
+use selvedge_tests::rotel::Rotel;
 
 fn export(service: &str, vars: &[(&str, String)]) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_selvedge-probe"));
@@ -142,7 +36,14 @@ fn export(service: &str, vars: &[(&str, String)]) {
 #[test]
 #[ignore = "needs the rotel collector binary (SELVEDGE_ROTEL); run by `just e2e` and CI"]
 fn spans_reach_rotel_over_grpc_and_http_with_their_attributes() {
-    let rotel = Rotel::start();
+    let rotel = Rotel::start(&[
+        "--debug-log",
+        "traces",
+        "--debug-log",
+        "logs",
+        "--debug-log-verbosity",
+        "detailed",
+    ]);
     export(
         "e2e-grpc",
         &[
