@@ -9,7 +9,8 @@
 //! at most 600), `--protocol grpc|http` (default http), `--endpoint` (default
 //! the protocol's localhost port), `--queue` span queue capacity (default:
 //! selvedge's), `--stock-grpc` to use opentelemetry-otlp's own gRPC channel (no
-//! NODELAY/QUICKACK), `--shutdown-timeout-ms` (default: selvedge's 2 s), and
+//! NODELAY/QUICKACK), `--stock` for the SDK's stock settings (that channel, one
+//! export at a time, queue 2048), `--shutdown-timeout-ms` (default: selvedge's 2 s), and
 //! `--json` to end with one JSON line of every figure (used by the load tests).
 //! Everything else comes from the usual `OTEL_*` variables. It stops by
 //! itself; point it only at a collector on this machine.
@@ -27,6 +28,7 @@ struct Args {
     endpoint: Option<String>,
     queue: Option<usize>,
     stock_grpc: bool,
+    stock: bool,
     shutdown_timeout: Option<Duration>,
     json: bool,
 }
@@ -39,6 +41,7 @@ fn args() -> Result<Args, String> {
         endpoint: None,
         queue: None,
         stock_grpc: false,
+        stock: false,
         shutdown_timeout: None,
         json: false,
     };
@@ -62,6 +65,7 @@ fn args() -> Result<Args, String> {
             }
             "--endpoint" => a.endpoint = Some(value()?),
             "--stock-grpc" => a.stock_grpc = true,
+            "--stock" => a.stock = true,
             "--queue" => a.queue = Some(value()?.parse().map_err(|e| format!("--queue: {e}"))?),
             "--shutdown-timeout-ms" => {
                 let ms = value()?
@@ -135,7 +139,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_protocol(a.protocol)
         .with_log_filter("info")
         .with_log_writer(std::io::stderr)
-        .with_grpc_low_latency(!a.stock_grpc);
+        .with_grpc_low_latency(!(a.stock_grpc || a.stock));
+    if a.stock {
+        builder = builder
+            .with_max_concurrent_exports(1)
+            .with_max_queue_size(2048);
+    }
     if let Some(q) = a.queue {
         builder = builder.with_max_queue_size(q);
     }
