@@ -17,7 +17,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
 use crate::config::Options;
-use crate::metrics::{Instruments, Tokens};
+use crate::metrics::{Instruments, SeriesKey, Tokens};
 use crate::semconv::{self as sc, latest, legacy, operation, v1_41};
 
 /// Roll-up attribute: input tokens of every model call beneath an agent or workflow span.
@@ -187,6 +187,12 @@ impl Visit for Fields<'_> {
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.int(field.name(), i64::try_from(value).unwrap_or(i64::MAX));
     }
+
+    // No state is kept from doubles or booleans (temperature, stream, …): skip
+    // the default, which would render them through `record_debug`.
+    fn record_f64(&mut self, _field: &Field, _value: f64) {}
+
+    fn record_bool(&mut self, _field: &Field, _value: bool) {}
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         let name = field.name();
@@ -386,40 +392,23 @@ where
                 Some(operation::RETRIEVAL | operation::CREATE_AGENT | operation::INVOKE_AGENT)
             );
         if metered {
-            let mut attrs = Vec::with_capacity(7);
-            attrs.push(KeyValue::new(
-                sc::OPERATION_NAME,
-                state
-                    .operation
-                    .clone()
-                    .unwrap_or_else(|| operation::CHAT.to_string()),
-            ));
-            if let Some(p) = &state.provider {
-                attrs.push(KeyValue::new(sc::PROVIDER_NAME, p.clone()));
-            }
-            if let Some(m) = &state.request_model {
-                attrs.push(KeyValue::new(sc::REQUEST_MODEL, m.clone()));
-            }
-            if let Some(m) = &state.response_model {
-                attrs.push(KeyValue::new(sc::RESPONSE_MODEL, m.clone()));
-            }
-            if let Some(a) = &state.server_address {
-                attrs.push(KeyValue::new(sc::SERVER_ADDRESS, a.clone()));
-            }
-            if let Some(p) = state.server_port {
-                attrs.push(KeyValue::new(sc::SERVER_PORT, p));
-            }
-            if let Some(e) = &state.error_type {
-                attrs.push(KeyValue::new(sc::ERROR_TYPE, e.clone()));
-            }
-            let seconds = state.start.elapsed().as_secs_f64();
+            let key = SeriesKey {
+                operation: state.operation.as_deref().unwrap_or(operation::CHAT),
+                provider: state.provider.as_deref(),
+                request_model: state.request_model.as_deref(),
+                response_model: state.response_model.as_deref(),
+                server_address: state.server_address.as_deref(),
+                server_port: state.server_port,
+                error_type: state.error_type.as_deref(),
+            };
             let tokens = if is_call {
                 state.tokens
             } else {
                 Tokens::default()
             };
+            let seconds = state.start.elapsed().as_secs_f64();
             self.instruments
-                .record(seconds, &tokens, state.first_chunk, &attrs);
+                .record(key, seconds, &tokens, state.first_chunk);
         }
     }
 }

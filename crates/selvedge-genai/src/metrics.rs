@@ -1,10 +1,26 @@
 //! The GenAI client metrics, with the conventions' instruments, units and buckets.
+//!
+//! Every operation records two or three measurements with the same six or
+//! seven attributes. Handing those attributes to the SDK each time costs more
+//! than the rest of the span (each record hashes, compares and clones every
+//! key and value), so each distinct attribute set — a *series*: operation,
+//! provider, models, server, error — is bound once with the SDK's bound
+//! instruments and kept in a small map; recording is then one lookup of the
+//! span's values and an update per instrument.
 
-use opentelemetry::metrics::{Counter, Histogram, Meter};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram, Meter};
 use opentelemetry::KeyValue;
 
 use crate::config::{Options, Profile};
-use crate::semconv::{latest, v1_41, TOKEN_TYPE};
+use crate::semconv::{self as sc, latest, v1_41, TOKEN_TYPE};
+
+/// Distinct series kept bound; beyond this, measurements go through the
+/// SDK's unbound path (which applies its own cardinality limit).
+const MAX_BOUND_SERIES: usize = 2000;
 
 /// Token counts of one operation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -16,21 +32,119 @@ pub(crate) struct Tokens {
     pub reasoning: Option<i64>,
 }
 
-pub(crate) enum Instruments {
-    V1_41 {
-        duration: Histogram<f64>,
-        tokens: Histogram<u64>,
-        time_to_first_chunk: Histogram<f64>,
-    },
-    Latest {
-        duration: Histogram<f64>,
-        input: Counter<u64>,
-        output: Counter<u64>,
-        cache_read: Counter<u64>,
-        cache_write: Counter<u64>,
-        reasoning: Counter<u64>,
-        time_to_first_chunk: Histogram<f64>,
-    },
+/// The attribute values of one operation's measurements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct SeriesKey<'a> {
+    pub operation: &'a str,
+    pub provider: Option<&'a str>,
+    pub request_model: Option<&'a str>,
+    pub response_model: Option<&'a str>,
+    pub server_address: Option<&'a str>,
+    pub server_port: Option<i64>,
+    pub error_type: Option<&'a str>,
+}
+
+impl SeriesKey<'_> {
+    fn attributes(&self) -> Vec<KeyValue> {
+        let mut attrs = Vec::with_capacity(7);
+        attrs.push(KeyValue::new(
+            sc::OPERATION_NAME,
+            self.operation.to_string(),
+        ));
+        let mut text = |key: &'static str, value: Option<&str>| {
+            if let Some(v) = value {
+                attrs.push(KeyValue::new(key, v.to_string()));
+            }
+        };
+        text(sc::PROVIDER_NAME, self.provider);
+        text(sc::REQUEST_MODEL, self.request_model);
+        text(sc::RESPONSE_MODEL, self.response_model);
+        text(sc::SERVER_ADDRESS, self.server_address);
+        if let Some(p) = self.server_port {
+            attrs.push(KeyValue::new(sc::SERVER_PORT, p));
+        }
+        if let Some(e) = self.error_type {
+            attrs.push(KeyValue::new(sc::ERROR_TYPE, e.to_string()));
+        }
+        attrs
+    }
+
+    fn to_owned(self) -> OwnedKey {
+        let own = |s: Option<&str>| s.map(Box::from);
+        OwnedKey {
+            operation: self.operation.into(),
+            provider: own(self.provider),
+            request_model: own(self.request_model),
+            response_model: own(self.response_model),
+            server_address: own(self.server_address),
+            server_port: self.server_port,
+            error_type: own(self.error_type),
+        }
+    }
+
+    fn hash_value(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+#[derive(Debug)]
+struct OwnedKey {
+    operation: Box<str>,
+    provider: Option<Box<str>>,
+    request_model: Option<Box<str>>,
+    response_model: Option<Box<str>>,
+    server_address: Option<Box<str>>,
+    server_port: Option<i64>,
+    error_type: Option<Box<str>>,
+}
+
+impl OwnedKey {
+    fn as_key(&self) -> SeriesKey<'_> {
+        SeriesKey {
+            operation: &self.operation,
+            provider: self.provider.as_deref(),
+            request_model: self.request_model.as_deref(),
+            response_model: self.response_model.as_deref(),
+            server_address: self.server_address.as_deref(),
+            server_port: self.server_port,
+            error_type: self.error_type.as_deref(),
+        }
+    }
+}
+
+/// One series: its attributes, and each instrument bound to them on first use
+/// (a bound series is exported even before its first measurement, so a span
+/// without tokens must not bind the token instruments).
+struct Series {
+    attrs: Vec<KeyValue>,
+    duration: OnceLock<BoundHistogram<f64>>,
+    time_to_first_chunk: OnceLock<BoundHistogram<f64>>,
+    /// v1.41: the token histogram with `gen_ai.token.type` input, output.
+    token_types: [OnceLock<BoundHistogram<u64>>; 2],
+    /// latest: the token counters, in [`token_values`] order.
+    token_counters: [OnceLock<BoundCounter<u64>>; 5],
+}
+
+/// The instruments, unbound.
+struct Unbound {
+    duration: Histogram<f64>,
+    time_to_first_chunk: Histogram<f64>,
+    tokens: TokenInstruments,
+}
+
+enum TokenInstruments {
+    V1_41(Histogram<u64>),
+    /// In [`token_values`] order.
+    Latest([Counter<u64>; 5]),
+}
+
+/// The GenAI instruments and the series bound so far.
+pub(crate) struct Instruments {
+    unbound: Unbound,
+    /// Series by the hash of their key; collisions share a bucket.
+    series: RwLock<HashMap<u64, Vec<(OwnedKey, Arc<Series>)>>>,
 }
 
 impl Instruments {
@@ -43,95 +157,176 @@ impl Instruments {
                 .with_boundaries(v1_41::DURATION_BUCKETS.to_vec())
                 .build()
         };
-        let ttfc = meter
+        let time_to_first_chunk = meter
             .f64_histogram(v1_41::METRIC_TIME_TO_FIRST_CHUNK)
             .with_unit("s")
             .with_description("Time to receive the first chunk of a streaming response")
             .with_boundaries(v1_41::DURATION_BUCKETS.to_vec())
             .build();
-        match options.profile {
-            Profile::V1_41 => Instruments::V1_41 {
+        let unbound = match options.profile {
+            Profile::V1_41 => Unbound {
                 duration: duration(v1_41::METRIC_OPERATION_DURATION),
-                tokens: meter
-                    .u64_histogram(v1_41::METRIC_TOKEN_USAGE)
-                    .with_unit("{token}")
-                    .with_description("Number of input and output tokens used")
-                    .with_boundaries(v1_41::TOKEN_BUCKETS.to_vec())
-                    .build(),
-                time_to_first_chunk: ttfc,
+                time_to_first_chunk,
+                tokens: TokenInstruments::V1_41(
+                    meter
+                        .u64_histogram(v1_41::METRIC_TOKEN_USAGE)
+                        .with_unit("{token}")
+                        .with_description("Number of input and output tokens used")
+                        .with_boundaries(v1_41::TOKEN_BUCKETS.to_vec())
+                        .build(),
+                ),
             },
             Profile::Latest => {
                 let counter =
                     |name: &'static str| meter.u64_counter(name).with_unit("{token}").build();
-                Instruments::Latest {
+                Unbound {
                     duration: duration(latest::METRIC_INFERENCE_DURATION),
-                    input: counter(latest::METRIC_USAGE_INPUT_TOKENS),
-                    output: counter(latest::METRIC_USAGE_OUTPUT_TOKENS),
-                    cache_read: counter(latest::METRIC_USAGE_CACHE_READ_INPUT_TOKENS),
-                    cache_write: counter(latest::METRIC_USAGE_CACHE_WRITE_INPUT_TOKENS),
-                    reasoning: counter(latest::METRIC_USAGE_REASONING_OUTPUT_TOKENS),
-                    time_to_first_chunk: ttfc,
+                    time_to_first_chunk,
+                    tokens: TokenInstruments::Latest([
+                        counter(latest::METRIC_USAGE_INPUT_TOKENS),
+                        counter(latest::METRIC_USAGE_OUTPUT_TOKENS),
+                        counter(latest::METRIC_USAGE_CACHE_READ_INPUT_TOKENS),
+                        counter(latest::METRIC_USAGE_CACHE_WRITE_INPUT_TOKENS),
+                        counter(latest::METRIC_USAGE_REASONING_OUTPUT_TOKENS),
+                    ]),
+                }
+            }
+        };
+        Instruments {
+            unbound,
+            series: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Records one operation's duration, token usage and time to first chunk.
+    pub(crate) fn record(
+        &self,
+        key: SeriesKey<'_>,
+        seconds: f64,
+        tokens: &Tokens,
+        ttfc: Option<f64>,
+    ) {
+        let u = &self.unbound;
+        let Some(series) = self.series(key) else {
+            return self.record_unbound(&key.attributes(), seconds, tokens, ttfc);
+        };
+        let attrs = &series.attrs;
+        series
+            .duration
+            .get_or_init(|| u.duration.bind(attrs))
+            .record(seconds);
+        if let Some(t) = ttfc {
+            series
+                .time_to_first_chunk
+                .get_or_init(|| u.time_to_first_chunk.bind(attrs))
+                .record(t);
+        }
+        match &u.tokens {
+            TokenInstruments::V1_41(hist) => {
+                for ((slot, value), token_type) in series
+                    .token_types
+                    .iter()
+                    .zip([tokens.input, tokens.output])
+                    .zip(["input", "output"])
+                {
+                    if let Some(n) = positive(value) {
+                        slot.get_or_init(|| {
+                            hist.bind(&with(attrs, KeyValue::new(TOKEN_TYPE, token_type)))
+                        })
+                        .record(n);
+                    }
+                }
+            }
+            TokenInstruments::Latest(counters) => {
+                for ((slot, value), counter) in series
+                    .token_counters
+                    .iter()
+                    .zip(token_values(tokens))
+                    .zip(counters)
+                {
+                    if let Some(n) = positive(value) {
+                        slot.get_or_init(|| {
+                            counter
+                                .bind(&with(attrs, KeyValue::new(latest::TOKEN_MODALITY, "text")))
+                        })
+                        .add(n);
+                    }
                 }
             }
         }
     }
 
-    pub(crate) fn record(
-        &self,
-        seconds: f64,
-        tokens: &Tokens,
-        ttfc: Option<f64>,
-        attrs: &[KeyValue],
-    ) {
-        let with = |extra: KeyValue| {
-            let mut a = attrs.to_vec();
-            a.push(extra);
-            a
+    /// The series for `key`, created on first use; `None` past the bound-series cap.
+    fn series(&self, key: SeriesKey<'_>) -> Option<Arc<Series>> {
+        let hash = key.hash_value();
+        let find = |map: &HashMap<u64, Vec<(OwnedKey, Arc<Series>)>>| {
+            map.get(&hash)?
+                .iter()
+                .find(|(k, _)| k.as_key() == key)
+                .map(|(_, s)| s.clone())
         };
-        let positive = |v: Option<i64>| v.filter(|v| *v >= 0).map(|v| v as u64);
-        match self {
-            Instruments::V1_41 {
-                duration,
-                tokens: hist,
-                time_to_first_chunk,
-            } => {
-                duration.record(seconds, attrs);
-                if let Some(n) = positive(tokens.input) {
-                    hist.record(n, &with(KeyValue::new(TOKEN_TYPE, "input")));
-                }
-                if let Some(n) = positive(tokens.output) {
-                    hist.record(n, &with(KeyValue::new(TOKEN_TYPE, "output")));
-                }
-                if let Some(t) = ttfc {
-                    time_to_first_chunk.record(t, attrs);
+        if let Some(found) = self.series.read().ok().and_then(|m| find(&m)) {
+            return Some(found);
+        }
+        let mut map = self.series.write().ok()?;
+        if let Some(found) = find(&map) {
+            return Some(found);
+        }
+        if map.values().map(Vec::len).sum::<usize>() >= MAX_BOUND_SERIES {
+            return None;
+        }
+        let series = Arc::new(Series {
+            attrs: key.attributes(),
+            duration: OnceLock::new(),
+            time_to_first_chunk: OnceLock::new(),
+            token_types: Default::default(),
+            token_counters: Default::default(),
+        });
+        map.entry(hash)
+            .or_default()
+            .push((key.to_owned(), series.clone()));
+        Some(series)
+    }
+
+    fn record_unbound(&self, attrs: &[KeyValue], seconds: f64, tokens: &Tokens, ttfc: Option<f64>) {
+        let u = &self.unbound;
+        u.duration.record(seconds, attrs);
+        if let Some(t) = ttfc {
+            u.time_to_first_chunk.record(t, attrs);
+        }
+        match &u.tokens {
+            TokenInstruments::V1_41(hist) => {
+                for (value, token_type) in [(tokens.input, "input"), (tokens.output, "output")] {
+                    if let Some(n) = positive(value) {
+                        hist.record(n, &with(attrs, KeyValue::new(TOKEN_TYPE, token_type)));
+                    }
                 }
             }
-            Instruments::Latest {
-                duration,
-                input,
-                output,
-                cache_read,
-                cache_write,
-                reasoning,
-                time_to_first_chunk,
-            } => {
-                duration.record(seconds, attrs);
-                let text = with(KeyValue::new(latest::TOKEN_MODALITY, "text"));
-                for (counter, value) in [
-                    (input, tokens.input),
-                    (output, tokens.output),
-                    (cache_read, tokens.cache_read),
-                    (cache_write, tokens.cache_write),
-                    (reasoning, tokens.reasoning),
-                ] {
+            TokenInstruments::Latest(counters) => {
+                let text = with(attrs, KeyValue::new(latest::TOKEN_MODALITY, "text"));
+                for (counter, value) in counters.iter().zip(token_values(tokens)) {
                     if let Some(n) = positive(value) {
                         counter.add(n, &text);
                     }
                 }
-                if let Some(t) = ttfc {
-                    time_to_first_chunk.record(t, attrs);
-                }
             }
         }
     }
+}
+
+fn with(attrs: &[KeyValue], extra: KeyValue) -> Vec<KeyValue> {
+    let mut a = Vec::with_capacity(attrs.len() + 1);
+    a.extend_from_slice(attrs);
+    a.push(extra);
+    a
+}
+
+/// In the order of the `latest` token counters.
+fn token_values(t: &Tokens) -> [Option<i64>; 5] {
+    [t.input, t.output, t.cache_read, t.cache_write, t.reasoning]
+}
+
+/// Token counts are never negative; a negative value is a caller's bug, not data.
+fn positive(v: Option<i64>) -> Option<u64> {
+    v.filter(|v| *v >= 0).map(|v| v as u64)
 }
