@@ -140,11 +140,13 @@ enum TokenInstruments {
     Latest([Counter<u64>; 5]),
 }
 
+/// Series by the hash of their key; colliding keys share a bucket.
+type SeriesMap = HashMap<u64, Vec<(OwnedKey, Arc<Series>)>>;
+
 /// The GenAI instruments and the series bound so far.
 pub(crate) struct Instruments {
     unbound: Unbound,
-    /// Series by the hash of their key; collisions share a bucket.
-    series: RwLock<HashMap<u64, Vec<(OwnedKey, Arc<Series>)>>>,
+    series: RwLock<SeriesMap>,
 }
 
 impl Instruments {
@@ -259,7 +261,7 @@ impl Instruments {
     /// The series for `key`, created on first use; `None` past the bound-series cap.
     fn series(&self, key: SeriesKey<'_>) -> Option<Arc<Series>> {
         let hash = key.hash_value();
-        let find = |map: &HashMap<u64, Vec<(OwnedKey, Arc<Series>)>>| {
+        let find = |map: &SeriesMap| {
             map.get(&hash)?
                 .iter()
                 .find(|(k, _)| k.as_key() == key)
