@@ -13,11 +13,42 @@ use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 use crate::config::{Options, Profile};
 use crate::semconv::{self as sc, latest, legacy, operation, v1_41};
 
-/// How a conformant GenAI span is named and what kind it is.
+/// How a conformant GenAI span is named (`{operation} {subject}`) and what
+/// kind it is; borrowed from its attributes.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Shape {
-    pub name: String,
+pub(crate) struct Shape<'a> {
+    pub operation: &'a str,
+    pub subject: Option<&'a str>,
     pub kind: SpanKind,
+}
+
+impl Shape<'_> {
+    /// The conventional span name.
+    pub(crate) fn name(&self) -> String {
+        match self.subject {
+            Some(s) => {
+                let mut name = String::with_capacity(self.operation.len() + 1 + s.len());
+                name.push_str(self.operation);
+                name.push(' ');
+                name.push_str(s);
+                name
+            }
+            None => self.operation.to_string(),
+        }
+    }
+
+    /// Whether `name` is already the conventional one (checked without building it).
+    pub(crate) fn names(&self, name: &str) -> bool {
+        match self.subject {
+            Some(s) => {
+                name.len() == self.operation.len() + 1 + s.len()
+                    && name.starts_with(self.operation)
+                    && name.as_bytes()[self.operation.len()] == b' '
+                    && name.ends_with(s)
+            }
+            None => name == self.operation,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -97,14 +128,6 @@ fn find<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
         .map(|kv| &kv.value)
 }
 
-/// A non-empty string attribute, borrowed.
-fn text<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
-    match find(attrs, key)? {
-        Value::String(s) if !s.as_str().is_empty() => Some(s.as_str()),
-        _ => None,
-    }
-}
-
 fn renamed_value(table: &[(&'static str, &'static str)], value: &Value) -> Value {
     let s = value.as_str();
     match table.iter().find(|(old, _)| *old == s) {
@@ -118,8 +141,17 @@ fn is_genai_key(key: &str) -> bool {
     key.starts_with("gen_ai.") || key.starts_with("llm.") || key.starts_with("server.")
 }
 
+/// A key `legacy::RENAMES` maps (a `match`, compiled to a length switch: this
+/// runs for every attribute of every GenAI span, twice).
 fn is_legacy_key(key: &str) -> bool {
-    key.starts_with("llm.") || legacy::RENAMES.iter().any(|(old, _)| *old == key)
+    matches!(
+        key,
+        legacy::SYSTEM
+            | legacy::USAGE_PROMPT_TOKENS
+            | legacy::USAGE_COMPLETION_TOKENS
+            | legacy::OPENAI_REQUEST_SEED
+            | legacy::OPENAI_RESPONSE_FORMAT
+    ) || key.starts_with("llm.")
 }
 
 /// Removes earlier values of GenAI keys recorded twice (the last one wins, as
@@ -142,24 +174,72 @@ fn dedupe(attrs: &mut Vec<KeyValue>) {
     }
 }
 
-/// Conforms `attrs` in place; returns the span's shape, or `None` when the
-/// span is not a GenAI span (then nothing was changed).
-pub(crate) fn conform(attrs: &mut Vec<KeyValue>, opts: &Options) -> Option<Shape> {
-    let (mut genai, mut has_legacy) = (false, false);
-    for kv in attrs.iter() {
+/// What one pass over the attributes found.
+#[derive(Default)]
+struct Scan {
+    genai: bool,
+    legacy: bool,
+    /// Two GenAI keys might be equal (a cheap fingerprint collided).
+    maybe_duplicate: bool,
+    cache_creation: bool,
+}
+
+fn scan(attrs: &[KeyValue]) -> Scan {
+    let mut found = Scan::default();
+    let mut fingerprints = 0u64;
+    for kv in attrs {
         let key = kv.key.as_str();
         if key.starts_with("gen_ai.") || key.starts_with("llm.") {
-            genai = true;
-            has_legacy |= is_legacy_key(key);
+            found.genai = true;
+            found.legacy |= is_legacy_key(key);
+            found.cache_creation |= key == v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS;
+        } else if !key.starts_with("server.") {
+            continue;
         }
+        // Length and last byte tell almost every GenAI key apart; only when two
+        // collide does `dedupe` compare keys pairwise.
+        let b = key.as_bytes();
+        let bit = 1u64 << ((b.len() * 7 + usize::from(b[b.len() - 1])) % 64);
+        found.maybe_duplicate |= fingerprints & bit != 0;
+        fingerprints |= bit;
     }
-    if !genai {
+    found
+}
+
+/// Where the attributes that name a span are, after conforming.
+#[derive(Default)]
+struct Found {
+    operation: Option<usize>,
+    request_model: Option<usize>,
+    provider: Option<usize>,
+    server_address: Option<usize>,
+    data_source: Option<usize>,
+    agent: Option<usize>,
+    tool: Option<usize>,
+    workflow: Option<usize>,
+}
+
+/// The non-empty string at `index`.
+fn text_at(attrs: &[KeyValue], index: Option<usize>) -> Option<&str> {
+    match &attrs[index?].value {
+        Value::String(s) if !s.as_str().is_empty() => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+/// Conforms `attrs` in place; returns the span's shape, or `None` when the
+/// span is not a GenAI span (then nothing was changed).
+pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
+    let scan = scan(attrs);
+    if !scan.genai {
         return None;
     }
-    dedupe(attrs);
+    if scan.maybe_duplicate {
+        dedupe(attrs);
+    }
 
     // Legacy inputs to current names (the current name wins when both are given).
-    if has_legacy {
+    if scan.legacy {
         for (old, new) in legacy::RENAMES {
             if let Some(value) = find(attrs, old).cloned() {
                 let value = match *old {
@@ -176,7 +256,7 @@ pub(crate) fn conform(attrs: &mut Vec<KeyValue>, opts: &Options) -> Option<Shape
             }
         }
     }
-    if opts.profile == Profile::Latest {
+    if opts.profile == Profile::Latest && scan.cache_creation {
         if let Some(pos) = attrs
             .iter()
             .position(|kv| kv.key.as_str() == v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS)
@@ -188,55 +268,67 @@ pub(crate) fn conform(attrs: &mut Vec<KeyValue>, opts: &Options) -> Option<Shape
         }
     }
 
-    // Types the conventions require, whatever tracing recorded (u64 arrives as a string).
-    for kv in attrs.iter_mut() {
-        if !is_genai_key(kv.key.as_str()) {
+    // Types the conventions require, whatever tracing recorded (u64 arrives as a
+    // string); and where the naming attributes are, in the same pass.
+    let mut at = Found::default();
+    for (i, kv) in attrs.iter_mut().enumerate() {
+        let key = kv.key.as_str();
+        if !is_genai_key(key) {
             continue;
         }
-        if let Some(ty) = type_of(kv.key.as_str(), opts.profile) {
-            if let Some(v) = convert(&kv.value, ty) {
-                kv.value = v;
+        let slot = match key {
+            sc::OPERATION_NAME => &mut at.operation,
+            sc::REQUEST_MODEL => &mut at.request_model,
+            sc::PROVIDER_NAME => &mut at.provider,
+            sc::SERVER_ADDRESS => &mut at.server_address,
+            sc::DATA_SOURCE_ID => &mut at.data_source,
+            sc::AGENT_NAME => &mut at.agent,
+            sc::TOOL_NAME => &mut at.tool,
+            sc::WORKFLOW_NAME => &mut at.workflow,
+            _ => {
+                if let Some(ty) = type_of(key, opts.profile) {
+                    if let Some(v) = convert(&kv.value, ty) {
+                        kv.value = v;
+                    }
+                }
+                continue;
             }
-        }
+        };
+        *slot = Some(i);
     }
 
-    let inferred = text(attrs, sc::OPERATION_NAME).is_none();
-    if inferred {
+    if text_at(attrs, at.operation).is_none() {
         // A model call described only by legacy or partial fields is a chat.
-        if find(attrs, sc::REQUEST_MODEL).is_none() && find(attrs, sc::PROVIDER_NAME).is_none() {
+        if at.request_model.is_none() && at.provider.is_none() {
             return None;
         }
+        at.operation = Some(attrs.len());
         attrs.push(KeyValue::new(sc::OPERATION_NAME, operation::CHAT));
     }
     if opts.compat {
         emit_legacy(attrs);
     }
 
-    let op = text(attrs, sc::OPERATION_NAME).unwrap_or(operation::CHAT);
+    let attrs: &'a [KeyValue] = attrs;
+    let op = text_at(attrs, at.operation).unwrap_or(operation::CHAT);
     let subject = match op {
-        operation::RETRIEVAL => text(attrs, sc::DATA_SOURCE_ID),
-        operation::CREATE_AGENT | operation::INVOKE_AGENT => text(attrs, sc::AGENT_NAME),
-        operation::EXECUTE_TOOL => text(attrs, sc::TOOL_NAME),
-        operation::INVOKE_WORKFLOW => text(attrs, sc::WORKFLOW_NAME),
-        _ => text(attrs, sc::REQUEST_MODEL),
-    };
-    let name = match subject {
-        Some(s) => {
-            let mut name = String::with_capacity(op.len() + 1 + s.len());
-            name.push_str(op);
-            name.push(' ');
-            name.push_str(s);
-            name
-        }
-        None => op.to_string(),
+        operation::RETRIEVAL => text_at(attrs, at.data_source),
+        operation::CREATE_AGENT | operation::INVOKE_AGENT => text_at(attrs, at.agent),
+        operation::EXECUTE_TOOL => text_at(attrs, at.tool),
+        operation::INVOKE_WORKFLOW => text_at(attrs, at.workflow),
+        _ => text_at(attrs, at.request_model),
     };
     let kind = match op {
         operation::EXECUTE_TOOL | operation::INVOKE_WORKFLOW => SpanKind::Internal,
         // An agent is remote when it has an address, in-process otherwise.
-        operation::INVOKE_AGENT if find(attrs, sc::SERVER_ADDRESS).is_none() => SpanKind::Internal,
+        operation::INVOKE_AGENT if at.server_address.is_none() => SpanKind::Internal,
         _ => SpanKind::Client,
     };
-    Some(Shape { name, kind })
+    Some(Shape {
+        operation: op,
+        subject,
+        kind,
+    })
 }
 
 /// Compatibility mode: the legacy names beside the current ones.

@@ -35,8 +35,8 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
 
     fn on_end(&self, mut span: SpanData) {
         if let Some(shape) = conform(&mut span.attributes, &self.options) {
-            if span.name != shape.name {
-                span.name = shape.name.into();
+            if !shape.names(&span.name) {
+                span.name = shape.name().into();
             }
         }
         self.inner.on_end(span);
