@@ -8,12 +8,11 @@
 //! Both variants: simple span processor, no-op exporter.
 //!
 //! - `genai/otel_only`: registry + tracing-opentelemetry.
-//! - `genai/with_genai`: + `GenAiLayer` (metrics on: SDK histograms, exported never),
-//!   `GenAiTracer`, `GenAiProcessor`.
+//! - `genai/with_genai`: + `GenAiTracer`, `GenAiProcessor` with metrics on (SDK
+//!   histograms, exported never), `GenAiSampler`, `GenAiLayer`.
 //!
-//! - `genai/conform_only`, `genai/layer_only`: the two halves of `with_genai`
-//!   (tracer + processor without the layer; the layer without them), to show
-//!   where the cost is.
+//! - `genai/conform_only`, `genai/layer_only`: parts of `with_genai` (tracer +
+//!   processor without metrics; the layer alone), to show where the cost is.
 //!
 //! Each in its own process:
 //! ```text
@@ -30,8 +29,10 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter};
-use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer, Options};
+use opentelemetry_sdk::trace::{
+    Sampler, SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter,
+};
+use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiSampler, GenAiTracer, Options};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Debug)]
@@ -91,17 +92,28 @@ fn otel_only(c: &mut Criterion) {
     });
 }
 
-fn with_genai(c: &mut Criterion) {
-    let options = Options::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(GenAiProcessor::new(SimpleSpanProcessor::new(Noop), options))
-        .build();
+/// A meter provider whose reader never collects during a benchmark.
+fn meters() -> SdkMeterProvider {
     let reader = PeriodicReader::builder(NoopMetrics)
         .with_interval(std::time::Duration::from_secs(3600))
         .build();
-    let meters = SdkMeterProvider::builder().with_reader(reader).build();
+    SdkMeterProvider::builder().with_reader(reader).build()
+}
+
+fn with_genai(c: &mut Criterion) {
+    let options = Options::default();
+    let meters = meters();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(
+            GenAiProcessor::new(SimpleSpanProcessor::new(Noop), options)
+                .with_metrics(&meters.meter("bench")),
+        )
+        .with_sampler(GenAiSampler::new(Sampler::ParentBased(Box::new(
+            Sampler::AlwaysOn,
+        ))))
+        .build();
     let subscriber = tracing_subscriber::registry()
-        .with(GenAiLayer::new(options, &meters.meter("bench")))
+        .with(GenAiLayer::new(options))
         .with(
             tracing_opentelemetry::layer()
                 .with_tracer(GenAiTracer::new(provider.tracer("bench"), options)),
@@ -130,12 +142,8 @@ fn layer_only(c: &mut Criterion) {
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(Noop)
         .build();
-    let reader = PeriodicReader::builder(NoopMetrics)
-        .with_interval(std::time::Duration::from_secs(3600))
-        .build();
-    let meters = SdkMeterProvider::builder().with_reader(reader).build();
     let subscriber = tracing_subscriber::registry()
-        .with(GenAiLayer::new(options, &meters.meter("bench")))
+        .with(GenAiLayer::new(options))
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
     tracing::subscriber::with_default(subscriber, || {
         c.bench_function("genai/layer_only", |b| b.iter(llm_call));

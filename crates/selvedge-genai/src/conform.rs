@@ -11,6 +11,7 @@ use opentelemetry::trace::SpanKind;
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 
 use crate::config::{Options, Profile};
+use crate::metrics::{SeriesKey, Tokens};
 use crate::semconv::{self as sc, latest, legacy, operation, v1_41};
 
 /// How a conformant GenAI span is named (`{operation} {subject}`) and what
@@ -20,9 +21,11 @@ pub(crate) struct Shape<'a> {
     pub operation: &'a str,
     pub subject: Option<&'a str>,
     pub kind: SpanKind,
+    attrs: &'a [KeyValue],
+    at: Found,
 }
 
-impl Shape<'_> {
+impl<'a> Shape<'a> {
     /// The conventional span name.
     pub(crate) fn name(&self) -> String {
         match self.subject {
@@ -35,6 +38,65 @@ impl Shape<'_> {
             }
             None => self.operation.to_string(),
         }
+    }
+
+    /// What the GenAI client metrics record for this span: its series, its
+    /// token counts, and its time to first chunk; `None` for operations that
+    /// have no client metrics (tools, workflows).
+    pub(crate) fn measurements(&self) -> Option<(SeriesKey<'a>, Tokens, Option<f64>)> {
+        let model_call = matches!(
+            self.operation,
+            operation::CHAT
+                | operation::TEXT_COMPLETION
+                | operation::GENERATE_CONTENT
+                | operation::EMBEDDINGS
+        );
+        let metered = model_call
+            || matches!(
+                self.operation,
+                operation::RETRIEVAL | operation::CREATE_AGENT | operation::INVOKE_AGENT
+            );
+        if !metered {
+            return None;
+        }
+        let (attrs, at) = (self.attrs, &self.at);
+        let text = |slot| text_at(attrs, at.at(slot));
+        let int = |slot| match &attrs[at.at(slot)?].value {
+            Value::I64(n) => Some(*n),
+            _ => None,
+        };
+        let key = SeriesKey {
+            operation: self.operation,
+            provider: text(Slot::Provider),
+            request_model: text(Slot::RequestModel),
+            response_model: text(Slot::ResponseModel),
+            server_address: text(Slot::ServerAddress),
+            server_port: int(Slot::ServerPort),
+            error_type: text(Slot::ErrorType),
+        };
+        let tokens = match model_call {
+            true => Tokens {
+                input: int(Slot::Input),
+                output: int(Slot::Output),
+                cache_read: int(Slot::CacheRead),
+                cache_write: int(Slot::CacheWrite),
+                reasoning: int(Slot::Reasoning),
+            },
+            // Agents and retrievals report no tokens of their own.
+            false => Tokens::default(),
+        };
+        let ttfc = at
+            .at(Slot::TimeToFirstChunk)
+            .and_then(|i| match &attrs[i].value {
+                Value::F64(s) => Some(*s),
+                _ => None,
+            });
+        Some((key, tokens, ttfc))
+    }
+
+    /// The span's `error.type`, if it failed.
+    pub(crate) fn error_type(&self) -> Option<&'a str> {
+        text_at(self.attrs, self.at.at(Slot::ErrorType))
     }
 
     /// Whether `name` is already the conventional one (checked without building it).
@@ -154,19 +216,27 @@ fn is_legacy_key(key: &str) -> bool {
     ) || key.starts_with("llm.")
 }
 
-/// Removes earlier values of GenAI keys recorded twice (the last one wins, as
-/// for a tracing field recorded twice). No allocation: spans have few attributes.
+/// Removes earlier values of GenAI keys (and `error.type`) recorded twice: the
+/// last one wins, as for a tracing field recorded twice. No allocation: spans
+/// have few attributes.
 fn dedupe(attrs: &mut Vec<KeyValue>) {
     let mut i = attrs.len();
     while i > 0 {
         i -= 1;
-        if !is_genai_key(attrs[i].key.as_str()) {
+        let key = attrs[i].key.as_str();
+        if !is_genai_key(key) && key != sc::ERROR_TYPE {
             continue;
         }
         let mut j = i;
         while j > 0 {
             j -= 1;
             if attrs[j].key == attrs[i].key {
+                // A specific error.type beats the generic fallback, whichever came last.
+                if attrs[i].key.as_str() == sc::ERROR_TYPE
+                    && attrs[i].value.as_str() == sc::ERROR_TYPE_OTHER
+                {
+                    attrs[i].value = attrs[j].value.clone();
+                }
                 attrs.remove(j);
                 i -= 1;
             }
@@ -174,49 +244,216 @@ fn dedupe(attrs: &mut Vec<KeyValue>) {
     }
 }
 
+/// The attributes a span's name, kind and metrics are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Operation,
+    RequestModel,
+    Provider,
+    ServerAddress,
+    DataSource,
+    Agent,
+    Tool,
+    Workflow,
+    ResponseModel,
+    ServerPort,
+    ErrorType,
+    Input,
+    Output,
+    CacheRead,
+    CacheWrite,
+    Reasoning,
+    TimeToFirstChunk,
+}
+
+const SLOTS: usize = Slot::TimeToFirstChunk as usize + 1;
+
+/// What a key means to the conventions.
+#[derive(Clone, Copy, Default)]
+struct Class {
+    /// A `gen_ai.*` or `llm.*` key: the span is a GenAI span.
+    genai: bool,
+    /// A legacy name, mapped to its current one.
+    legacy: bool,
+    /// The v1.41 cache-creation name, renamed in the latest profile.
+    cache_creation: bool,
+    slot: Option<Slot>,
+    ty: Option<Ty>,
+}
+
+/// Classifies a key with one byte test for most non-GenAI keys and one string
+/// `match` (compiled to a length switch) for GenAI keys: this runs for every
+/// attribute of every span that reaches the tracer and the processor.
+fn classify(key: &str, profile: Profile) -> Option<Class> {
+    let slot = |slot: Slot| Class {
+        slot: Some(slot),
+        ..Class::default()
+    };
+    match key.as_bytes().first()? {
+        b'g' => {
+            if !key.starts_with("gen_ai.") {
+                return None;
+            }
+            let mut c = Class {
+                genai: true,
+                ty: type_of(key, profile),
+                ..Class::default()
+            };
+            c.slot = match key {
+                sc::OPERATION_NAME => Some(Slot::Operation),
+                sc::REQUEST_MODEL => Some(Slot::RequestModel),
+                sc::PROVIDER_NAME => Some(Slot::Provider),
+                sc::DATA_SOURCE_ID => Some(Slot::DataSource),
+                sc::AGENT_NAME => Some(Slot::Agent),
+                sc::TOOL_NAME => Some(Slot::Tool),
+                sc::WORKFLOW_NAME => Some(Slot::Workflow),
+                sc::RESPONSE_MODEL => Some(Slot::ResponseModel),
+                sc::USAGE_INPUT_TOKENS => Some(Slot::Input),
+                sc::USAGE_OUTPUT_TOKENS => Some(Slot::Output),
+                sc::USAGE_CACHE_READ_INPUT_TOKENS => Some(Slot::CacheRead),
+                v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS => {
+                    c.cache_creation = true;
+                    Some(Slot::CacheWrite)
+                }
+                latest::USAGE_CACHE_WRITE_INPUT_TOKENS => Some(Slot::CacheWrite),
+                sc::USAGE_REASONING_OUTPUT_TOKENS => Some(Slot::Reasoning),
+                sc::RESPONSE_TIME_TO_FIRST_CHUNK => Some(Slot::TimeToFirstChunk),
+                _ => {
+                    c.legacy = is_legacy_key(key);
+                    None
+                }
+            };
+            Some(c)
+        }
+        b'l' if key.starts_with("llm.") => Some(Class {
+            genai: true,
+            legacy: true,
+            ty: type_of(key, profile),
+            ..Class::default()
+        }),
+        b's' => match key {
+            sc::SERVER_ADDRESS => Some(slot(Slot::ServerAddress)),
+            sc::SERVER_PORT => Some(Class {
+                ty: Some(Ty::Int),
+                ..slot(Slot::ServerPort)
+            }),
+            _ => None,
+        },
+        b'e' if key == sc::ERROR_TYPE => Some(slot(Slot::ErrorType)),
+        _ => None,
+    }
+}
+
 /// What one pass over the attributes found.
-#[derive(Default)]
-struct Scan {
+#[derive(Debug, Clone, PartialEq)]
+struct Found {
     genai: bool,
     legacy: bool,
-    /// Two GenAI keys might be equal (a cheap fingerprint collided).
-    maybe_duplicate: bool,
     cache_creation: bool,
+    /// Two classified keys may be equal (their signatures are).
+    maybe_duplicate: bool,
+    /// Where each slot's attribute is ([`NOWHERE`] if absent). Small on
+    /// purpose: this is built twice per GenAI span.
+    at: [u16; SLOTS],
 }
 
-fn scan(attrs: &[KeyValue]) -> Scan {
-    let mut found = Scan::default();
-    let mut fingerprints = 0u64;
-    for kv in attrs {
-        let key = kv.key.as_str();
-        if key.starts_with("gen_ai.") || key.starts_with("llm.") {
-            found.genai = true;
-            found.legacy |= is_legacy_key(key);
-            found.cache_creation |= key == v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS;
-        } else if !key.starts_with("server.") {
-            continue;
+/// No attribute (spans hold at most a few hundred).
+const NOWHERE: u16 = u16::MAX;
+
+impl Default for Found {
+    fn default() -> Self {
+        Found {
+            genai: false,
+            legacy: false,
+            cache_creation: false,
+            maybe_duplicate: false,
+            at: [NOWHERE; SLOTS],
         }
-        // Length and last byte tell almost every GenAI key apart; only when two
-        // collide does `dedupe` compare keys pairwise.
-        let b = key.as_bytes();
-        let bit = 1u64 << ((b.len() * 7 + usize::from(b[b.len() - 1])) % 64);
-        found.maybe_duplicate |= fingerprints & bit != 0;
-        fingerprints |= bit;
+    }
+}
+
+impl Found {
+    fn at(&self, slot: Slot) -> Option<usize> {
+        Some(self.at[slot as usize])
+            .filter(|i| *i != NOWHERE)
+            .map(usize::from)
+    }
+
+    fn set(&mut self, slot: Slot, index: usize) {
+        self.at[slot as usize] = u16::try_from(index).unwrap_or(NOWHERE);
+    }
+}
+
+/// A key's length and a few of its bytes: equal keys have equal signatures, and
+/// the GenAI keys a span carries practically never share one.
+fn signature(key: &str) -> u32 {
+    let b = key.as_bytes();
+    let at = |i: usize| u32::from(b.get(i).copied().unwrap_or(0));
+    let n = b.len();
+    (n as u32) << 24
+        | at(n.wrapping_sub(1)) << 16
+        | (at(n.wrapping_sub(2)) ^ at(13)) << 8
+        | (at(n / 2) ^ at(n * 3 / 4))
+}
+
+/// One pass: classifies every key, gives values the type the conventions
+/// require (u64 arrives from tracing as a string), and notes where the naming
+/// and metric attributes are and whether anything needs restructuring.
+fn pass(attrs: &mut [KeyValue], profile: Profile) -> Found {
+    let mut found = Found::default();
+    // Signatures of the classified keys, to find duplicates without comparing
+    // every pair of keys; and the values to retype, once the span is known to
+    // be a GenAI span (others are left exactly as they are).
+    let mut sigs = [0u32; 24];
+    let mut n = 0;
+    let mut retype = [(0u16, Ty::Int); 16];
+    let mut r = 0;
+    for (i, kv) in attrs.iter().enumerate() {
+        let Some(class) = classify(kv.key.as_str(), profile) else {
+            continue;
+        };
+        found.genai |= class.genai;
+        found.legacy |= class.legacy;
+        found.cache_creation |= class.cache_creation;
+        if let Some(ty) = class.ty {
+            match (r < retype.len()).then(|| u16::try_from(i).ok()).flatten() {
+                Some(i) => retype[r] = (i, ty),
+                None => r = retype.len(), // full: retype everything below
+            }
+            r += 1;
+        }
+        if let Some(slot) = class.slot {
+            found.set(slot, i);
+        }
+        let sig = signature(kv.key.as_str());
+        if n == sigs.len() || sigs[..n].contains(&sig) {
+            // More classified keys than signatures: let dedupe compare them all.
+            found.maybe_duplicate = true;
+        } else {
+            sigs[n] = sig;
+            n += 1;
+        }
+    }
+    if found.genai {
+        let apply = |kv: &mut KeyValue, ty| {
+            if let Some(v) = convert(&kv.value, ty) {
+                kv.value = v;
+            }
+        };
+        if r <= retype.len() {
+            for &(i, ty) in &retype[..r] {
+                apply(&mut attrs[usize::from(i)], ty);
+            }
+        } else {
+            // More typed keys than the list holds (never in practice): classify again.
+            for kv in attrs.iter_mut() {
+                if let Some(ty) = classify(kv.key.as_str(), profile).and_then(|c| c.ty) {
+                    apply(kv, ty);
+                }
+            }
+        }
     }
     found
-}
-
-/// Where the attributes that name a span are, after conforming.
-#[derive(Default)]
-struct Found {
-    operation: Option<usize>,
-    request_model: Option<usize>,
-    provider: Option<usize>,
-    server_address: Option<usize>,
-    data_source: Option<usize>,
-    agent: Option<usize>,
-    tool: Option<usize>,
-    workflow: Option<usize>,
 }
 
 /// The non-empty string at `index`.
@@ -230,79 +467,58 @@ fn text_at(attrs: &[KeyValue], index: Option<usize>) -> Option<&str> {
 /// Conforms `attrs` in place; returns the span's shape, or `None` when the
 /// span is not a GenAI span (then nothing was changed).
 pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
-    let scan = scan(attrs);
-    if !scan.genai {
+    let mut found = pass(attrs, opts.profile);
+    if !found.genai {
         return None;
     }
-    if scan.maybe_duplicate {
-        dedupe(attrs);
-    }
-
-    // Legacy inputs to current names (the current name wins when both are given).
-    if scan.legacy {
-        for (old, new) in legacy::RENAMES {
-            if let Some(value) = find(attrs, old).cloned() {
-                let value = match *old {
-                    legacy::SYSTEM => renamed_value(legacy::SYSTEM_VALUES, &value),
-                    legacy::LLM_REQUEST_TYPE => renamed_value(legacy::REQUEST_TYPE_VALUES, &value),
-                    _ => value,
-                };
-                if find(attrs, new).is_none() {
-                    attrs.push(KeyValue::new(Key::from_static_str(new), value));
-                }
-                if !opts.compat {
-                    attrs.retain(|kv| kv.key.as_str() != *old);
-                }
-            }
+    let restructure = found.maybe_duplicate
+        || found.legacy
+        || (opts.profile == Profile::Latest && found.cache_creation);
+    if restructure {
+        if found.maybe_duplicate {
+            dedupe(attrs);
         }
-    }
-    if opts.profile == Profile::Latest && scan.cache_creation {
-        if let Some(pos) = attrs
-            .iter()
-            .position(|kv| kv.key.as_str() == v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS)
-        {
-            let value = attrs.remove(pos).value;
-            if find(attrs, latest::USAGE_CACHE_WRITE_INPUT_TOKENS).is_none() {
-                attrs.push(KeyValue::new(latest::USAGE_CACHE_WRITE_INPUT_TOKENS, value));
-            }
-        }
-    }
-
-    // Types the conventions require, whatever tracing recorded (u64 arrives as a
-    // string); and where the naming attributes are, in the same pass.
-    let mut at = Found::default();
-    for (i, kv) in attrs.iter_mut().enumerate() {
-        let key = kv.key.as_str();
-        if !is_genai_key(key) {
-            continue;
-        }
-        let slot = match key {
-            sc::OPERATION_NAME => &mut at.operation,
-            sc::REQUEST_MODEL => &mut at.request_model,
-            sc::PROVIDER_NAME => &mut at.provider,
-            sc::SERVER_ADDRESS => &mut at.server_address,
-            sc::DATA_SOURCE_ID => &mut at.data_source,
-            sc::AGENT_NAME => &mut at.agent,
-            sc::TOOL_NAME => &mut at.tool,
-            sc::WORKFLOW_NAME => &mut at.workflow,
-            _ => {
-                if let Some(ty) = type_of(key, opts.profile) {
-                    if let Some(v) = convert(&kv.value, ty) {
-                        kv.value = v;
+        // Legacy inputs to current names (the current name wins when both are given).
+        if found.legacy {
+            for (old, new) in legacy::RENAMES {
+                if let Some(value) = find(attrs, old).cloned() {
+                    let value = match *old {
+                        legacy::SYSTEM => renamed_value(legacy::SYSTEM_VALUES, &value),
+                        legacy::LLM_REQUEST_TYPE => {
+                            renamed_value(legacy::REQUEST_TYPE_VALUES, &value)
+                        }
+                        _ => value,
+                    };
+                    if find(attrs, new).is_none() {
+                        attrs.push(KeyValue::new(Key::from_static_str(new), value));
+                    }
+                    if !opts.compat {
+                        attrs.retain(|kv| kv.key.as_str() != *old);
                     }
                 }
-                continue;
             }
-        };
-        *slot = Some(i);
+        }
+        if opts.profile == Profile::Latest && found.cache_creation {
+            if let Some(pos) = attrs
+                .iter()
+                .position(|kv| kv.key.as_str() == v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS)
+            {
+                let value = attrs.remove(pos).value;
+                if find(attrs, latest::USAGE_CACHE_WRITE_INPUT_TOKENS).is_none() {
+                    attrs.push(KeyValue::new(latest::USAGE_CACHE_WRITE_INPUT_TOKENS, value));
+                }
+            }
+        }
+        // Positions moved, and renamed values need their types.
+        found = pass(attrs, opts.profile);
     }
 
-    if text_at(attrs, at.operation).is_none() {
+    if text_at(attrs, found.at(Slot::Operation)).is_none() {
         // A model call described only by legacy or partial fields is a chat.
-        if at.request_model.is_none() && at.provider.is_none() {
+        if found.at(Slot::RequestModel).is_none() && found.at(Slot::Provider).is_none() {
             return None;
         }
-        at.operation = Some(attrs.len());
+        found.set(Slot::Operation, attrs.len());
         attrs.push(KeyValue::new(sc::OPERATION_NAME, operation::CHAT));
     }
     if opts.compat {
@@ -310,24 +526,27 @@ pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Optio
     }
 
     let attrs: &'a [KeyValue] = attrs;
-    let op = text_at(attrs, at.operation).unwrap_or(operation::CHAT);
+    let text = |slot| text_at(attrs, found.at(slot));
+    let op = text(Slot::Operation).unwrap_or(operation::CHAT);
     let subject = match op {
-        operation::RETRIEVAL => text_at(attrs, at.data_source),
-        operation::CREATE_AGENT | operation::INVOKE_AGENT => text_at(attrs, at.agent),
-        operation::EXECUTE_TOOL => text_at(attrs, at.tool),
-        operation::INVOKE_WORKFLOW => text_at(attrs, at.workflow),
-        _ => text_at(attrs, at.request_model),
+        operation::RETRIEVAL => text(Slot::DataSource),
+        operation::CREATE_AGENT | operation::INVOKE_AGENT => text(Slot::Agent),
+        operation::EXECUTE_TOOL => text(Slot::Tool),
+        operation::INVOKE_WORKFLOW => text(Slot::Workflow),
+        _ => text(Slot::RequestModel),
     };
     let kind = match op {
         operation::EXECUTE_TOOL | operation::INVOKE_WORKFLOW => SpanKind::Internal,
         // An agent is remote when it has an address, in-process otherwise.
-        operation::INVOKE_AGENT if at.server_address.is_none() => SpanKind::Internal,
+        operation::INVOKE_AGENT if found.at(Slot::ServerAddress).is_none() => SpanKind::Internal,
         _ => SpanKind::Client,
     };
     Some(Shape {
         operation: op,
         subject,
         kind,
+        attrs,
+        at: found,
     })
 }
 

@@ -30,11 +30,14 @@
 //!   kinds and attribute types are fixed as a span *starts* (kinds cannot
 //!   change later; samplers see the conformant span).
 //! - [`GenAiProcessor`] wraps the span processor: values recorded later are
-//!   conformed as the span *ends*.
-//! - [`GenAiLayer`] sits before the tracing-opentelemetry layer: metrics,
-//!   `error.type`, roll-ups — recorded whether or not the span is sampled.
+//!   conformed as the span *ends*, and the GenAI client metrics are recorded
+//!   from the finished span.
+//! - [`GenAiSampler`] wraps the sampler: GenAI spans it would drop are
+//!   recorded but not exported, so the metrics count them too.
+//! - [`GenAiLayer`] sits before the tracing-opentelemetry layer: `error.type`
+//!   from error events, and token roll-ups onto agent and workflow spans.
 //!
-//! The `selvedge` setup crate wires all three.
+//! The `selvedge` setup crate wires all four.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -44,6 +47,7 @@ mod layer;
 mod metrics;
 mod processor;
 mod record;
+mod sampler;
 pub mod semconv;
 mod tracer;
 
@@ -55,4 +59,5 @@ pub use processor::GenAiProcessor;
 pub use record::{
     mark_error, record_response, record_usage, GenAiSpan, Response, Streaming, Usage,
 };
+pub use sampler::GenAiSampler;
 pub use tracer::GenAiTracer;

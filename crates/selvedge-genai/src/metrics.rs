@@ -149,6 +149,15 @@ pub(crate) struct Instruments {
     series: RwLock<SeriesMap>,
 }
 
+impl std::fmt::Debug for Instruments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let series = self.series.read().map(|m| m.len()).unwrap_or(0);
+        f.debug_struct("Instruments")
+            .field("series", &series)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Instruments {
     pub(crate) fn new(meter: &Meter, options: &Options) -> Self {
         let duration = |name: &'static str| {

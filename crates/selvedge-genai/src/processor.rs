@@ -1,7 +1,9 @@
-//! [`GenAiProcessor`]: conforms GenAI spans as they end.
+//! [`GenAiProcessor`]: conforms GenAI spans as they end, and records their metrics.
 
 use std::time::Duration;
 
+use opentelemetry::metrics::Meter;
+use opentelemetry::trace::Status;
 use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
@@ -9,22 +11,64 @@ use opentelemetry_sdk::Resource;
 
 use crate::config::Options;
 use crate::conform::conform;
+use crate::metrics::Instruments;
 
 /// Wraps the span processor: before a finished GenAI span is handed on, its
 /// attributes are conformed once more — values recorded after the span started
 /// (token counts recorded as `u64` arrive as strings from tracing-opentelemetry,
 /// finish reasons as a rendered list, legacy names) get their names and types,
 /// duplicates keep the last value, and the name picks up a model recorded late.
+///
+/// With [`with_metrics`](Self::with_metrics) it also records the GenAI client
+/// metrics from the conformed span: the duration from its own start and end
+/// times, the attributes from its own attributes, so span and metrics always
+/// agree. It sees every GenAI span the sampler did not drop; wrap the sampler
+/// in [`GenAiSampler`](crate::GenAiSampler) so unsampled GenAI spans are
+/// recorded (not exported) and still counted.
+///
+/// ```
+/// use opentelemetry::metrics::MeterProvider as _;
+/// use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor};
+/// use selvedge_genai::{GenAiProcessor, GenAiSampler, Options};
+/// # #[derive(Debug)]
+/// # struct MyExporter;
+/// # impl opentelemetry_sdk::trace::SpanExporter for MyExporter {
+/// #     async fn export(&self, _: Vec<opentelemetry_sdk::trace::SpanData>) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+/// # }
+///
+/// let meters = opentelemetry_sdk::metrics::SdkMeterProvider::builder().build();
+/// let exporter = MyExporter;
+/// let provider = SdkTracerProvider::builder()
+///     .with_span_processor(
+///         GenAiProcessor::new(SimpleSpanProcessor::new(exporter), Options::default())
+///             .with_metrics(&meters.meter("selvedge-genai")),
+///     )
+///     .with_sampler(GenAiSampler::new(opentelemetry_sdk::trace::Sampler::AlwaysOn))
+///     .build();
+/// # let _ = provider;
+/// ```
 #[derive(Debug)]
 pub struct GenAiProcessor<P> {
     inner: P,
     options: Options,
+    instruments: Option<Instruments>,
 }
 
 impl<P> GenAiProcessor<P> {
-    /// Wraps `inner`.
+    /// Wraps `inner`; no metrics until [`with_metrics`](Self::with_metrics).
     pub fn new(inner: P, options: Options) -> Self {
-        Self { inner, options }
+        Self {
+            inner,
+            options,
+            instruments: None,
+        }
+    }
+
+    /// Records the GenAI client metrics with `meter` (e.g.
+    /// `opentelemetry::global::meter("selvedge-genai")`).
+    pub fn with_metrics(mut self, meter: &Meter) -> Self {
+        self.instruments = Some(Instruments::new(meter, &self.options));
+        self
     }
 }
 
@@ -35,6 +79,23 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
 
     fn on_end(&self, mut span: SpanData) {
         if let Some(shape) = conform(&mut span.attributes, &self.options) {
+            if let Some(instruments) = &self.instruments {
+                if let Some((key, tokens, ttfc)) = shape.measurements() {
+                    let seconds = span
+                        .end_time
+                        .duration_since(span.start_time)
+                        .unwrap_or_default()
+                        .as_secs_f64();
+                    instruments.record(key, seconds, &tokens, ttfc);
+                }
+            }
+            // error.type (from an error event, mark_error, or recorded by the
+            // caller) means the operation failed.
+            if let Some(error_type) = shape.error_type() {
+                if span.status == Status::Unset {
+                    span.status = Status::error(error_type.to_string());
+                }
+            }
             if !shape.names(&span.name) {
                 span.name = shape.name().into();
             }

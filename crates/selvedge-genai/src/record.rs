@@ -54,7 +54,8 @@ fn int(n: u64) -> Value {
     Value::I64(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-/// Runs `f` on the span's GenAI state, if the GenAI layer tracks it.
+/// Runs `f` on the span's GenAI state, if the GenAI layer tracks it (a model
+/// call beneath an agent or workflow, for the roll-up).
 fn with_state(span: &Span, f: impl FnOnce(&mut GenAiState)) {
     span.with_subscriber(|(id, dispatch)| {
         if let Some(registry) = dispatch.downcast_ref::<Registry>() {
@@ -109,8 +110,6 @@ pub fn record_response(span: &Span, response: &Response<'_>) {
     }
     if let Some(model) = response.model {
         span.set_attribute(sc::RESPONSE_MODEL, model.to_string());
-        let model = model.to_string();
-        with_state(span, |state| state.response_model = Some(model));
     }
     if !response.finish_reasons.is_empty() {
         let reasons: Vec<StringValue> = response
@@ -130,8 +129,7 @@ pub fn record_response(span: &Span, response: &Response<'_>) {
 /// type name, an HTTP status, `timeout`, …): `error.type` and status Error at
 /// its end, and `error.type` on its metrics.
 pub fn mark_error(span: &Span, error_type: &str) {
-    let error_type = error_type.to_string();
-    with_state(span, |state| state.error_type = Some(error_type));
+    span.set_attribute(sc::ERROR_TYPE, error_type.to_string());
 }
 
 /// A conformant GenAI span, with the sampling-relevant attributes set at
@@ -293,7 +291,6 @@ impl Streaming {
             let seconds = self.started.elapsed().as_secs_f64();
             self.span
                 .set_attribute(sc::RESPONSE_TIME_TO_FIRST_CHUNK, seconds);
-            with_state(&self.span, |state| state.first_chunk = Some(seconds));
         }
     }
 

@@ -61,7 +61,7 @@ pub(crate) fn install(builder: TelemetryBuilder) -> Result<Telemetry, Error> {
     // Let `log` records (from dependencies) reach the subscriber too.
     let _ = tracing_log::LogTracer::init();
 
-    if let Some(tp) = &pipeline.tracer_provider {
+    if let Some(tp) = pipeline.traces() {
         opentelemetry::global::set_tracer_provider(tp.clone());
     }
     if let Some(mp) = &pipeline.meter_provider {

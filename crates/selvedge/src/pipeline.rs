@@ -16,7 +16,7 @@ use opentelemetry_sdk::trace::{
 use opentelemetry_sdk::Resource;
 use selvedge_content::{ContentLayer, Shaping};
 use selvedge_correlation::WithEventContext;
-use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer};
+use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiSampler, GenAiTracer};
 use tracing::Dispatch;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -55,6 +55,22 @@ pub(crate) struct Outputs {
     pub span_exporter: Option<CustomSpanExporter>,
     /// A redaction hook for captured content.
     pub content_redactor: Option<selvedge_content::Redactor>,
+}
+
+/// The end of the span pipeline when traces are off: GenAI spans are recorded
+/// only for their metrics, and nothing is exported.
+#[derive(Debug)]
+struct Discard;
+
+impl opentelemetry_sdk::trace::SpanProcessor for Discard {
+    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    fn on_end(&self, _: opentelemetry_sdk::trace::SpanData) {}
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
 }
 
 /// Lets the console exporters for traces and metrics share one builder-supplied writer.
@@ -109,7 +125,45 @@ impl Pipeline {
             None => BoxMakeWriter::new(std::io::stderr),
         };
 
+        let meter_provider = match config.metrics.exporter {
+            ExporterKind::None => None,
+            ExporterKind::Console => Some(meter_provider(
+                AccountedMetricExporter::new(
+                    ConsoleMetricExporter::new(console_writer()),
+                    counters.clone(),
+                ),
+                config.metrics_interval,
+                resource.clone(),
+            )),
+            _ => Some(exporter::meter_provider(
+                &config.metrics,
+                &settings.headers,
+                runtime.as_ref(),
+                &counters,
+                config.metrics_interval,
+                resource.clone(),
+            )?),
+        };
+        // GenAI metrics go to our meter provider (also the global one after install).
+        let genai_meter = match &meter_provider {
+            Some(mp) => mp.meter("selvedge-genai"),
+            None => opentelemetry::global::meter("selvedge-genai"),
+        };
+
         let tracer_provider = match config.traces.exporter {
+            // No traces, but metrics: GenAI spans are still recorded (never
+            // exported) so that their metrics are.
+            ExporterKind::None if meter_provider.is_some() => Some(
+                SdkTracerProvider::builder()
+                    .with_span_processor(
+                        GenAiProcessor::new(Discard, config.genai).with_metrics(&genai_meter),
+                    )
+                    .with_sampler(GenAiSampler::new(
+                        opentelemetry_sdk::trace::Sampler::AlwaysOff,
+                    ))
+                    .with_resource(resource.clone())
+                    .build(),
+            ),
             ExporterKind::None => None,
             kind => {
                 let batch = || {
@@ -153,43 +207,28 @@ impl Pipeline {
                 };
                 Some(
                     SdkTracerProvider::builder()
-                        .with_span_processor(GenAiProcessor::new(
-                            LimitProcessor::new(
-                                AccountedProcessor::new(
-                                    processor,
-                                    counters.clone(),
-                                    config.max_queue_size,
+                        .with_span_processor(
+                            GenAiProcessor::new(
+                                LimitProcessor::new(
+                                    AccountedProcessor::new(
+                                        processor,
+                                        counters.clone(),
+                                        config.max_queue_size,
+                                    ),
+                                    config.attribute_value_length_limit.unwrap_or(usize::MAX),
                                 ),
-                                config.attribute_value_length_limit.unwrap_or(usize::MAX),
-                            ),
-                            config.genai,
-                        ))
-                        .with_sampler(config.sampler.to_sdk())
+                                config.genai,
+                            )
+                            .with_metrics(&genai_meter),
+                        )
+                        // Unsampled GenAI spans are recorded, not exported: they still count in metrics.
+                        .with_sampler(GenAiSampler::new(config.sampler.to_sdk()))
                         .with_resource(resource.clone())
                         .build(),
                 )
             }
         };
 
-        let meter_provider = match config.metrics.exporter {
-            ExporterKind::None => None,
-            ExporterKind::Console => Some(meter_provider(
-                AccountedMetricExporter::new(
-                    ConsoleMetricExporter::new(console_writer()),
-                    counters.clone(),
-                ),
-                config.metrics_interval,
-                resource.clone(),
-            )),
-            _ => Some(exporter::meter_provider(
-                &config.metrics,
-                &settings.headers,
-                runtime.as_ref(),
-                &counters,
-                config.metrics_interval,
-                resource.clone(),
-            )?),
-        };
         let resource_for_logs = resource;
 
         let logs_pipeline =
@@ -221,13 +260,8 @@ impl Pipeline {
                 .with_tracked_inactivity(false)
                 .with_filter(filter::exclude_transport())
         });
-        // GenAI metrics go to our meter provider (also the global one after install).
-        let genai_meter = match &meter_provider {
-            Some(mp) => mp.meter("selvedge-genai"),
-            None => opentelemetry::global::meter("selvedge-genai"),
-        };
         // Not wrapped in Option: `Option<Layer>` does not forward `on_register_dispatch`.
-        let genai_layer = GenAiLayer::new(config.genai, &genai_meter);
+        let genai_layer = GenAiLayer::new(config.genai);
         let metrics_layer = meter_provider.as_ref().map(|mp| {
             tracing_opentelemetry::MetricsLayer::new(mp.clone())
                 .with_filter(filter::exclude_transport())
@@ -289,6 +323,14 @@ impl Pipeline {
             &self.counters,
             !self.is_shut_down(),
         )
+    }
+
+    /// The tracer provider when traces are on (with traces off but metrics on,
+    /// a record-only provider runs just for the GenAI metrics: not this one).
+    pub(crate) fn traces(&self) -> Option<&SdkTracerProvider> {
+        self.tracer_provider
+            .as_ref()
+            .filter(|_| self.config.traces.exporter != ExporterKind::None)
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {

@@ -75,7 +75,7 @@ impl Telemetry {
     /// The tracer provider, for code that uses the OpenTelemetry API directly.
     /// `None` when traces are off.
     pub fn tracer_provider(&self) -> Option<&SdkTracerProvider> {
-        self.pipeline.tracer_provider.as_ref()
+        self.pipeline.traces()
     }
 
     /// The meter provider, for recording metrics with the OpenTelemetry API.
