@@ -427,3 +427,31 @@ fn a_stream_dropped_early_still_ends_its_span() {
     let ttfc = receiver.wait_for_metric("gen_ai.client.operation.time_to_first_chunk", WAIT);
     assert_eq!(histogram(&ttfc).iter().map(|p| p.count).sum::<u64>(), 2);
 }
+
+#[test]
+fn metrics_are_recorded_with_traces_off() {
+    let receiver = Receiver::start();
+    let (telemetry, dispatch) = builder(&receiver)
+        .with_traces_exporter(selvedge::ExporterKind::None)
+        .build()
+        .expect("build");
+    assert!(
+        telemetry.tracer_provider().is_none(),
+        "traces are off: no tracer provider is offered"
+    );
+    tracing::dispatcher::with_default(&dispatch, || {
+        plain_instrumented_call("gpt-4o");
+        // An ordinary span is neither recorded nor measured.
+        tracing::info_span!("not_genai").in_scope(|| {});
+    });
+    telemetry.shutdown().expect("shutdown");
+    let duration = receiver.wait_for_metric("gen_ai.client.operation.duration", WAIT);
+    let points = histogram(&duration);
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].count, 1);
+    assert_eq!(
+        point_attr(&points[0], "gen_ai.request.model"),
+        Some(&Value::StringValue("gpt-4o".into()))
+    );
+    assert!(receiver.spans().is_empty(), "no span is exported");
+}
