@@ -113,7 +113,7 @@ impl<'a> Shape<'a> {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Ty {
     Int,
     Double,
@@ -121,37 +121,14 @@ enum Ty {
     Strings,
 }
 
-fn type_of(key: &str, profile: Profile) -> Option<Ty> {
-    Some(match key {
-        sc::REQUEST_MAX_TOKENS
-        | sc::REQUEST_CHOICE_COUNT
-        | sc::REQUEST_SEED
-        | sc::USAGE_INPUT_TOKENS
-        | sc::USAGE_OUTPUT_TOKENS
-        | sc::USAGE_CACHE_READ_INPUT_TOKENS
-        | sc::USAGE_REASONING_OUTPUT_TOKENS
-        | v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS
-        | latest::USAGE_CACHE_WRITE_INPUT_TOKENS
-        | sc::EMBEDDINGS_DIMENSION_COUNT
-        | sc::SERVER_PORT
-        | legacy::USAGE_PROMPT_TOKENS
-        | legacy::USAGE_COMPLETION_TOKENS
-        | legacy::LLM_PROMPT_TOKENS
-        | legacy::LLM_COMPLETION_TOKENS
-        | legacy::LLM_MAX_TOKENS => Ty::Int,
-        sc::REQUEST_TOP_K if profile == Profile::Latest => Ty::Int,
-        sc::REQUEST_TEMPERATURE
-        | sc::REQUEST_TOP_P
-        | sc::REQUEST_TOP_K
-        | sc::REQUEST_FREQUENCY_PENALTY
-        | sc::REQUEST_PRESENCE_PENALTY
-        | sc::RESPONSE_TIME_TO_FIRST_CHUNK => Ty::Double,
-        sc::REQUEST_STREAM => Ty::Bool,
-        sc::RESPONSE_FINISH_REASONS | sc::REQUEST_STOP_SEQUENCES | sc::REQUEST_ENCODING_FORMATS => {
-            Ty::Strings
+/// The types of the app-level `llm.*` names that carry numbers.
+fn legacy_type_of(key: &str) -> Option<Ty> {
+    match key {
+        legacy::LLM_PROMPT_TOKENS | legacy::LLM_COMPLETION_TOKENS | legacy::LLM_MAX_TOKENS => {
+            Some(Ty::Int)
         }
-        _ => return None,
-    })
+        _ => None,
+    }
 }
 
 fn convert(value: &Value, ty: Ty) -> Option<Value> {
@@ -201,19 +178,6 @@ fn renamed_value(table: &[(&'static str, &'static str)], value: &Value) -> Value
 /// Keys that can carry GenAI data (current, legacy, and the server address).
 fn is_genai_key(key: &str) -> bool {
     key.starts_with("gen_ai.") || key.starts_with("llm.") || key.starts_with("server.")
-}
-
-/// A key `legacy::RENAMES` maps (a `match`, compiled to a length switch: this
-/// runs for every attribute of every GenAI span, twice).
-fn is_legacy_key(key: &str) -> bool {
-    matches!(
-        key,
-        legacy::SYSTEM
-            | legacy::USAGE_PROMPT_TOKENS
-            | legacy::USAGE_COMPLETION_TOKENS
-            | legacy::OPENAI_REQUEST_SEED
-            | legacy::OPENAI_RESPONSE_FORMAT
-    ) || key.starts_with("llm.")
 }
 
 /// Removes earlier values of GenAI keys (and `error.type`) recorded twice: the
@@ -269,7 +233,7 @@ enum Slot {
 const SLOTS: usize = Slot::TimeToFirstChunk as usize + 1;
 
 /// What a key means to the conventions.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
 struct Class {
     /// A `gen_ai.*` or `llm.*` key: the span is a GenAI span.
     genai: bool,
@@ -290,45 +254,11 @@ fn classify(key: &str, profile: Profile) -> Option<Class> {
         ..Class::default()
     };
     match key.as_bytes().first()? {
-        b'g' => {
-            if !key.starts_with("gen_ai.") {
-                return None;
-            }
-            let mut c = Class {
-                genai: true,
-                ty: type_of(key, profile),
-                ..Class::default()
-            };
-            c.slot = match key {
-                sc::OPERATION_NAME => Some(Slot::Operation),
-                sc::REQUEST_MODEL => Some(Slot::RequestModel),
-                sc::PROVIDER_NAME => Some(Slot::Provider),
-                sc::DATA_SOURCE_ID => Some(Slot::DataSource),
-                sc::AGENT_NAME => Some(Slot::Agent),
-                sc::TOOL_NAME => Some(Slot::Tool),
-                sc::WORKFLOW_NAME => Some(Slot::Workflow),
-                sc::RESPONSE_MODEL => Some(Slot::ResponseModel),
-                sc::USAGE_INPUT_TOKENS => Some(Slot::Input),
-                sc::USAGE_OUTPUT_TOKENS => Some(Slot::Output),
-                sc::USAGE_CACHE_READ_INPUT_TOKENS => Some(Slot::CacheRead),
-                v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS => {
-                    c.cache_creation = true;
-                    Some(Slot::CacheWrite)
-                }
-                latest::USAGE_CACHE_WRITE_INPUT_TOKENS => Some(Slot::CacheWrite),
-                sc::USAGE_REASONING_OUTPUT_TOKENS => Some(Slot::Reasoning),
-                sc::RESPONSE_TIME_TO_FIRST_CHUNK => Some(Slot::TimeToFirstChunk),
-                _ => {
-                    c.legacy = is_legacy_key(key);
-                    None
-                }
-            };
-            Some(c)
-        }
+        b'g' if key.starts_with("gen_ai.") => Some(classify_genai(key, profile)),
         b'l' if key.starts_with("llm.") => Some(Class {
             genai: true,
             legacy: true,
-            ty: type_of(key, profile),
+            ty: legacy_type_of(key),
             ..Class::default()
         }),
         b's' => match key {
@@ -341,6 +271,73 @@ fn classify(key: &str, profile: Profile) -> Option<Class> {
         },
         b'e' if key == sc::ERROR_TYPE => Some(slot(Slot::ErrorType)),
         _ => None,
+    }
+}
+
+/// A `gen_ai.*` key: dispatched on the first byte of its namespace, so each
+/// key is compared with a handful of names rather than all of them. The
+/// single place that knows which GenAI attribute has which type and role.
+fn classify_genai(key: &str, profile: Profile) -> Class {
+    let c = Class {
+        genai: true,
+        ..Class::default()
+    };
+    let slot = |slot: Slot, ty: Option<Ty>| Class {
+        slot: Some(slot),
+        ty,
+        ..c
+    };
+    let typed = |ty: Ty| Class { ty: Some(ty), ..c };
+    let int = Some(Ty::Int);
+    match key.as_bytes().get(7) {
+        Some(b'o') => match key {
+            sc::OPERATION_NAME => slot(Slot::Operation, None),
+            legacy::OPENAI_REQUEST_SEED | legacy::OPENAI_RESPONSE_FORMAT => {
+                Class { legacy: true, ..c }
+            }
+            _ => c,
+        },
+        Some(b'p') if key == sc::PROVIDER_NAME => slot(Slot::Provider, None),
+        Some(b'r') => match key {
+            sc::REQUEST_MODEL => slot(Slot::RequestModel, None),
+            sc::RESPONSE_MODEL => slot(Slot::ResponseModel, None),
+            sc::RESPONSE_TIME_TO_FIRST_CHUNK => slot(Slot::TimeToFirstChunk, Some(Ty::Double)),
+            sc::REQUEST_MAX_TOKENS | sc::REQUEST_CHOICE_COUNT | sc::REQUEST_SEED => typed(Ty::Int),
+            sc::REQUEST_TOP_K if profile == Profile::Latest => typed(Ty::Int),
+            sc::REQUEST_TEMPERATURE
+            | sc::REQUEST_TOP_P
+            | sc::REQUEST_TOP_K
+            | sc::REQUEST_FREQUENCY_PENALTY
+            | sc::REQUEST_PRESENCE_PENALTY => typed(Ty::Double),
+            sc::REQUEST_STREAM => typed(Ty::Bool),
+            sc::RESPONSE_FINISH_REASONS
+            | sc::REQUEST_STOP_SEQUENCES
+            | sc::REQUEST_ENCODING_FORMATS => typed(Ty::Strings),
+            _ => c,
+        },
+        Some(b'u') => match key {
+            sc::USAGE_INPUT_TOKENS => slot(Slot::Input, int),
+            sc::USAGE_OUTPUT_TOKENS => slot(Slot::Output, int),
+            sc::USAGE_CACHE_READ_INPUT_TOKENS => slot(Slot::CacheRead, int),
+            v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS => Class {
+                cache_creation: true,
+                ..slot(Slot::CacheWrite, int)
+            },
+            latest::USAGE_CACHE_WRITE_INPUT_TOKENS => slot(Slot::CacheWrite, int),
+            sc::USAGE_REASONING_OUTPUT_TOKENS => slot(Slot::Reasoning, int),
+            legacy::USAGE_PROMPT_TOKENS | legacy::USAGE_COMPLETION_TOKENS => Class {
+                legacy: true,
+                ..typed(Ty::Int)
+            },
+            _ => c,
+        },
+        Some(b'a') if key == sc::AGENT_NAME => slot(Slot::Agent, None),
+        Some(b'd') if key == sc::DATA_SOURCE_ID => slot(Slot::DataSource, None),
+        Some(b't') if key == sc::TOOL_NAME => slot(Slot::Tool, None),
+        Some(b'w') if key == sc::WORKFLOW_NAME => slot(Slot::Workflow, None),
+        Some(b'e') if key == sc::EMBEDDINGS_DIMENSION_COUNT => typed(Ty::Int),
+        Some(b's') if key == legacy::SYSTEM => Class { legacy: true, ..c },
+        _ => c,
     }
 }
 
@@ -577,6 +574,75 @@ fn emit_legacy(attrs: &mut Vec<KeyValue>) {
                 value
             };
             attrs.push(KeyValue::new(Key::from_static_str(old), value));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_renamed_legacy_key_is_classified_legacy() {
+        for (old, _) in legacy::RENAMES {
+            let class = classify(old, Profile::V1_41).expect(old);
+            assert!(class.genai && class.legacy, "{old}: {class:?}");
+        }
+        for current in [sc::PROVIDER_NAME, sc::USAGE_INPUT_TOKENS, sc::REQUEST_MODEL] {
+            assert!(!classify(current, Profile::V1_41).expect(current).legacy);
+        }
+    }
+
+    #[test]
+    fn keys_get_the_types_the_conventions_give_them() {
+        let cases = [
+            (sc::REQUEST_MAX_TOKENS, Some(Ty::Int)),
+            (sc::USAGE_INPUT_TOKENS, Some(Ty::Int)),
+            (sc::USAGE_OUTPUT_TOKENS, Some(Ty::Int)),
+            (sc::USAGE_CACHE_READ_INPUT_TOKENS, Some(Ty::Int)),
+            (v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS, Some(Ty::Int)),
+            (latest::USAGE_CACHE_WRITE_INPUT_TOKENS, Some(Ty::Int)),
+            (sc::USAGE_REASONING_OUTPUT_TOKENS, Some(Ty::Int)),
+            (sc::EMBEDDINGS_DIMENSION_COUNT, Some(Ty::Int)),
+            (sc::REQUEST_CHOICE_COUNT, Some(Ty::Int)),
+            (sc::REQUEST_SEED, Some(Ty::Int)),
+            (sc::SERVER_PORT, Some(Ty::Int)),
+            (legacy::USAGE_PROMPT_TOKENS, Some(Ty::Int)),
+            (legacy::LLM_PROMPT_TOKENS, Some(Ty::Int)),
+            (legacy::LLM_MAX_TOKENS, Some(Ty::Int)),
+            (sc::REQUEST_TEMPERATURE, Some(Ty::Double)),
+            (sc::REQUEST_TOP_P, Some(Ty::Double)),
+            (sc::REQUEST_TOP_K, Some(Ty::Double)),
+            (sc::REQUEST_FREQUENCY_PENALTY, Some(Ty::Double)),
+            (sc::REQUEST_PRESENCE_PENALTY, Some(Ty::Double)),
+            (sc::RESPONSE_TIME_TO_FIRST_CHUNK, Some(Ty::Double)),
+            (sc::REQUEST_STREAM, Some(Ty::Bool)),
+            (sc::RESPONSE_FINISH_REASONS, Some(Ty::Strings)),
+            (sc::REQUEST_STOP_SEQUENCES, Some(Ty::Strings)),
+            (sc::REQUEST_ENCODING_FORMATS, Some(Ty::Strings)),
+            (sc::REQUEST_MODEL, None),
+            (sc::OPERATION_NAME, None),
+        ];
+        for (key, ty) in cases {
+            assert_eq!(classify(key, Profile::V1_41).expect(key).ty, ty, "{key}");
+        }
+        assert_eq!(
+            classify(sc::REQUEST_TOP_K, Profile::Latest).unwrap().ty,
+            Some(Ty::Int)
+        );
+        for other in [
+            "code.file.path",
+            "thread.id",
+            "gen",
+            "",
+            "llm",
+            "server.x",
+            "e",
+        ] {
+            assert!(
+                classify(other, Profile::V1_41).is_none_or(|c| !c.genai && c.slot.is_none()),
+                "{other}"
+            );
         }
     }
 }

@@ -83,9 +83,32 @@ impl SeriesKey<'_> {
     }
 
     fn hash_value(&self) -> u64 {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = Fnv1a::default();
         self.hash(&mut h);
         h.finish()
+    }
+}
+
+/// FNV-1a for the series map: SipHash over a few short strings cost more than
+/// the bound records themselves. Colliding keys only share a bucket, and the
+/// map never holds more than `MAX_BOUND_SERIES`.
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
