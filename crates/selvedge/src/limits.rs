@@ -24,6 +24,10 @@ impl<P> LimitProcessor<P> {
 }
 
 fn cut(s: &str, limit: usize) -> Option<String> {
+    // No more bytes than the limit means no more characters: nothing to count.
+    if s.len() <= limit {
+        return None;
+    }
     let (end, _) = s.char_indices().nth(limit)?;
     Some(s[..end].to_string())
 }
@@ -52,6 +56,10 @@ impl<P: SpanProcessor> SpanProcessor for LimitProcessor<P> {
     }
 
     fn on_end(&self, mut span: SpanData) {
+        if self.limit == usize::MAX {
+            // No limit configured.
+            return self.inner.on_end(span);
+        }
         for kv in span.attributes.iter_mut() {
             limit_value(&mut kv.value, self.limit);
         }
