@@ -248,6 +248,7 @@ struct Class {
 /// Classifies a key with one byte test for most non-GenAI keys and one string
 /// `match` (compiled to a length switch) for GenAI keys: this runs for every
 /// attribute of every span that reaches the tracer and the processor.
+#[inline]
 fn classify(key: &str, profile: Profile) -> Option<Class> {
     let slot = |slot: Slot| Class {
         slot: Some(slot),
@@ -406,7 +407,12 @@ fn pass(attrs: &mut [KeyValue], profile: Profile) -> Found {
     let mut retype = [(0u16, Ty::Int); 16];
     let mut r = 0;
     for (i, kv) in attrs.iter().enumerate() {
-        let Some(class) = classify(kv.key.as_str(), profile) else {
+        let key = kv.key.as_str();
+        // Most attributes (code.*, thread.*, the app's own) stop at this byte.
+        if !matches!(key.as_bytes().first(), Some(b'g' | b'l' | b's' | b'e')) {
+            continue;
+        }
+        let Some(class) = classify(key, profile) else {
             continue;
         };
         found.genai |= class.genai;
@@ -422,7 +428,7 @@ fn pass(attrs: &mut [KeyValue], profile: Profile) -> Found {
         if let Some(slot) = class.slot {
             found.set(slot, i);
         }
-        let sig = signature(kv.key.as_str());
+        let sig = signature(key);
         if n == sigs.len() || sigs[..n].contains(&sig) {
             // More classified keys than signatures: let dedupe compare them all.
             found.maybe_duplicate = true;
