@@ -1,6 +1,7 @@
 //! [`GenAiLayer`]: what a GenAI span needs from the `tracing` side —
 //! `error.type` on failure, and token roll-ups onto agents and workflows.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use opentelemetry::trace::TraceContextExt;
@@ -198,6 +199,9 @@ impl Visit for ErrorEvent {
 pub struct GenAiLayer {
     options: Options,
     dispatch: OnceLock<WeakDispatch>,
+    /// Spans holding state now. While it is zero (no agent or workflow is
+    /// running), model calls and records cost the layer nothing more.
+    tracked: AtomicUsize,
 }
 
 impl std::fmt::Debug for GenAiLayer {
@@ -214,6 +218,7 @@ impl GenAiLayer {
         Self {
             options,
             dispatch: OnceLock::new(),
+            tracked: AtomicUsize::new(0),
         }
     }
 
@@ -239,7 +244,8 @@ where
         attrs.record(&mut fields);
         let container = fields.is_container();
         let model_call = !container && fields.is_model_call();
-        if !container && !model_call {
+        // A model call matters only beneath an agent or workflow, which would be tracked.
+        if !container && (!model_call || self.tracked.load(Ordering::Acquire) == 0) {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -252,6 +258,7 @@ where
             })
         };
         if container || beneath_container() {
+            self.tracked.fetch_add(1, Ordering::AcqRel);
             span.extensions_mut().insert(GenAiState {
                 container,
                 model_call,
@@ -263,6 +270,9 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        if self.tracked.load(Ordering::Acquire) == 0 {
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
         if let Some(state) = ext.get_mut::<GenAiState>() {
@@ -302,10 +312,14 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if self.tracked.load(Ordering::Acquire) == 0 {
+            return;
+        }
         let Some(span) = ctx.span(&id) else { return };
         let Some(state) = span.extensions_mut().remove::<GenAiState>() else {
             return;
         };
+        self.tracked.fetch_sub(1, Ordering::AcqRel);
 
         // Usage rolls up to the nearest agent or workflow above.
         if state.model_call || state.rollup_calls > 0 {
