@@ -9,7 +9,7 @@
 //! span's values and an update per instrument.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram, Meter};
@@ -163,8 +163,9 @@ enum TokenInstruments {
     Latest([Counter<u64>; 5]),
 }
 
-/// Series by the hash of their key; colliding keys share a bucket.
-type SeriesMap = HashMap<u64, Vec<(OwnedKey, Arc<Series>)>>;
+/// Series by the hash of their key; colliding keys share a bucket. The map's
+/// own hasher is FNV too: its keys are already hashes.
+type SeriesMap = HashMap<u64, Vec<(OwnedKey, Arc<Series>)>, BuildHasherDefault<Fnv1a>>;
 
 /// The GenAI instruments and the series bound so far.
 pub(crate) struct Instruments {
@@ -228,7 +229,7 @@ impl Instruments {
         };
         Instruments {
             unbound,
-            series: RwLock::new(HashMap::new()),
+            series: RwLock::new(SeriesMap::default()),
         }
     }
 
