@@ -43,8 +43,10 @@
 
 mod config;
 mod conform;
+mod fnv;
 mod layer;
 mod metrics;
+mod names;
 mod processor;
 mod record;
 mod sampler;

@@ -16,6 +16,7 @@ use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram, M
 use opentelemetry::KeyValue;
 
 use crate::config::{Options, Profile};
+use crate::fnv::Fnv1a;
 use crate::semconv::{self as sc, latest, v1_41, TOKEN_TYPE};
 
 /// Distinct series kept bound; beyond this, measurements go through the
@@ -86,29 +87,6 @@ impl SeriesKey<'_> {
         let mut h = Fnv1a::default();
         self.hash(&mut h);
         h.finish()
-    }
-}
-
-/// FNV-1a for the series map: SipHash over a few short strings cost more than
-/// the bound records themselves. Colliding keys only share a bucket, and the
-/// map never holds more than `MAX_BOUND_SERIES`.
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv1a {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 

@@ -41,7 +41,7 @@ impl<T: Tracer> Tracer for GenAiTracer<T> {
     fn build_with_context(&self, mut builder: SpanBuilder, parent_cx: &Context) -> Self::Span {
         if let Some(attrs) = builder.attributes.as_mut() {
             if let Some(shape) = conform(attrs, &self.options) {
-                builder.name = shape.name().into();
+                builder.name = crate::names::name(&shape);
                 builder.span_kind = Some(shape.kind);
             }
         }
