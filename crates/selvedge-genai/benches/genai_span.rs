@@ -13,6 +13,9 @@
 //!
 //! - `genai/conform_only`, `genai/layer_only`: parts of `with_genai` (tracer +
 //!   processor without metrics; the layer alone), to show where the cost is.
+//! - `genai/otel_only_batch`, `genai/with_genai_batch`: the same pair with the
+//!   SDK's batch span processor, as deployed (a thread of its own exports and
+//!   frees the spans), instead of the simple processor.
 //!
 //! Each in its own process:
 //! ```text
@@ -150,5 +153,51 @@ fn layer_only(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, otel_only, with_genai, conform_only, layer_only);
+/// The same pair with the SDK's batch processor (its own thread exports and
+/// frees finished spans, as in production) instead of the simple one.
+fn otel_only_batch(c: &mut Criterion) {
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(Noop)
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
+    tracing::subscriber::with_default(subscriber, || {
+        c.bench_function("genai/otel_only_batch", |b| b.iter(llm_call));
+    });
+    let _ = provider.shutdown();
+}
+
+fn with_genai_batch(c: &mut Criterion) {
+    let options = Options::default();
+    let meters = meters();
+    let batch = opentelemetry_sdk::trace::BatchSpanProcessor::builder(Noop).build();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(
+            GenAiProcessor::new(batch, options).with_metrics(&meters.meter("bench")),
+        )
+        .with_sampler(GenAiSampler::new(Sampler::ParentBased(Box::new(
+            Sampler::AlwaysOn,
+        ))))
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(GenAiLayer::new(options))
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(GenAiTracer::new(provider.tracer("bench"), options)),
+        );
+    tracing::subscriber::with_default(subscriber, || {
+        c.bench_function("genai/with_genai_batch", |b| b.iter(llm_call));
+    });
+    let _ = provider.shutdown();
+}
+
+criterion_group!(
+    benches,
+    otel_only,
+    with_genai,
+    conform_only,
+    layer_only,
+    otel_only_batch,
+    with_genai_batch
+);
 criterion_main!(benches);

@@ -31,13 +31,7 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
         h.write(subject.as_bytes());
     }
     let hash = h.finish();
-    let find = |names: &Names| {
-        names
-            .get(&hash)?
-            .iter()
-            .copied()
-            .find(|n| shape.names(n))
-    };
+    let find = |names: &Names| names.get(&hash)?.iter().copied().find(|n| shape.names(n));
     if let Some(known) = NAMES.read().ok().and_then(|n| find(&n.0)) {
         return Cow::Borrowed(known);
     }
