@@ -37,7 +37,37 @@
 //! - [`GenAiLayer`] sits before the tracing-opentelemetry layer: `error.type`
 //!   from error events, and token roll-ups onto agent and workflow spans.
 //!
-//! The `selvedge` setup crate wires all four.
+//! The `selvedge` setup crate wires all four. Wiring them by hand:
+//!
+//! ```
+//! use opentelemetry::metrics::MeterProvider as _;
+//! use opentelemetry::trace::TracerProvider as _;
+//! use opentelemetry_sdk::trace::{BatchSpanProcessor, Sampler, SdkTracerProvider};
+//! use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiSampler, GenAiTracer, Options};
+//! use tracing_subscriber::layer::SubscriberExt;
+//! # #[derive(Debug)]
+//! # struct MyExporter;
+//! # impl opentelemetry_sdk::trace::SpanExporter for MyExporter {
+//! #     async fn export(&self, _: Vec<opentelemetry_sdk::trace::SpanData>) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+//! # }
+//!
+//! let options = Options::from_env(|name| std::env::var(name).ok());
+//! let meters = opentelemetry_sdk::metrics::SdkMeterProvider::builder().build();
+//! let tracers = SdkTracerProvider::builder()
+//!     .with_span_processor(
+//!         GenAiProcessor::new(BatchSpanProcessor::builder(MyExporter).build(), options)
+//!             .with_metrics(&meters.meter("selvedge-genai")),
+//!     )
+//!     .with_sampler(GenAiSampler::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))))
+//!     .build();
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(GenAiLayer::new(options)) // before (inside) the OTel layer
+//!     .with(tracing_opentelemetry::layer().with_tracer(GenAiTracer::new(tracers.tracer("app"), options)));
+//! tracing::subscriber::with_default(subscriber, || {
+//!     // instrumented code
+//! });
+//! # let _ = tracers.shutdown();
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
