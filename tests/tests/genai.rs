@@ -400,7 +400,9 @@ fn a_stream_dropped_early_still_ends_its_span() {
         drop(stream); // the caller stopped reading
 
         let mut done = Streaming::new(GenAiSpan::chat("openai", "gpt-4o-mini").start());
-        done.chunk();
+        for _ in 0..3 {
+            done.chunk();
+        }
         done.finish(&Response {
             finish_reasons: &["stop"],
             usage: Usage::new(5, 50),
@@ -426,6 +428,26 @@ fn a_stream_dropped_early_still_ends_its_span() {
     );
     let ttfc = receiver.wait_for_metric("gen_ai.client.operation.time_to_first_chunk", WAIT);
     assert_eq!(histogram(&ttfc).iter().map(|p| p.count).sum::<u64>(), 2);
+    // One interval in the dropped stream (2 chunks), two in the finished one (3 chunks).
+    let per_chunk = receiver.wait_for_metric("gen_ai.client.operation.time_per_output_chunk", WAIT);
+    assert_eq!(per_chunk.metric.unit, "s");
+    let points = histogram(&per_chunk);
+    assert_eq!(points.iter().map(|p| p.count).sum::<u64>(), 3);
+    assert_eq!(
+        points[0].explicit_bounds,
+        vec![0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5]
+    );
+    let models: Vec<_> = points
+        .iter()
+        .filter_map(|p| point_attr(p, "gen_ai.request.model").cloned())
+        .collect();
+    assert_eq!(models.len(), 2, "one series per model: {models:?}");
+    for span in [&dropped, &finished] {
+        assert!(
+            attr_value(&span.span.attributes, "selvedge.gen_ai.chunk_intervals").is_none(),
+            "the internal carrier is never exported"
+        );
+    }
 }
 
 #[test]

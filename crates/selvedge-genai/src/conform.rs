@@ -11,7 +11,7 @@ use opentelemetry::trace::SpanKind;
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 
 use crate::config::{Options, Profile};
-use crate::metrics::{SeriesKey, Tokens};
+use crate::metrics::{SeriesKey, Stream, Tokens};
 use crate::semconv::{self as sc, latest, legacy, operation, v1_41};
 
 /// How a conformant GenAI span is named (`{operation} {subject}`) and what
@@ -43,7 +43,7 @@ impl<'a> Shape<'a> {
     /// What the GenAI client metrics record for this span: its series, its
     /// token counts, and its time to first chunk; `None` for operations that
     /// have no client metrics (tools, workflows).
-    pub(crate) fn measurements(&self) -> Option<(SeriesKey<'a>, Tokens, Option<f64>)> {
+    pub(crate) fn measurements(&self) -> Option<(SeriesKey<'a>, Tokens, Stream<'a>)> {
         let model_call = matches!(
             self.operation,
             operation::CHAT
@@ -85,13 +85,27 @@ impl<'a> Shape<'a> {
             // Agents and retrievals report no tokens of their own.
             false => Tokens::default(),
         };
-        let ttfc = at
-            .at(Slot::TimeToFirstChunk)
-            .and_then(|i| match &attrs[i].value {
-                Value::F64(s) => Some(*s),
-                _ => None,
-            });
-        Some((key, tokens, ttfc))
+        let time_to_first_chunk =
+            at.at(Slot::TimeToFirstChunk)
+                .and_then(|i| match &attrs[i].value {
+                    Value::F64(s) => Some(*s),
+                    _ => None,
+                });
+        let chunk_intervals = match at.at(Slot::ChunkIntervals).map(|i| &attrs[i].value) {
+            Some(Value::Array(Array::F64(v))) => v.as_slice(),
+            _ => &[],
+        };
+        let stream = Stream {
+            time_to_first_chunk,
+            chunk_intervals,
+        };
+        Some((key, tokens, stream))
+    }
+
+    /// Where the chunk intervals a [`Streaming`](crate::Streaming) guard left
+    /// for the metrics are (an internal attribute, removed before export).
+    pub(crate) fn chunk_intervals_at(&self) -> Option<usize> {
+        self.at.at(Slot::ChunkIntervals)
     }
 
     /// The span's `error.type`, if it failed.
@@ -228,9 +242,10 @@ enum Slot {
     CacheWrite,
     Reasoning,
     TimeToFirstChunk,
+    ChunkIntervals,
 }
 
-const SLOTS: usize = Slot::TimeToFirstChunk as usize + 1;
+const SLOTS: usize = Slot::ChunkIntervals as usize + 1;
 
 /// What a key means to the conventions.
 #[derive(Clone, Copy, Default, Debug, PartialEq)]
@@ -263,6 +278,7 @@ fn classify(key: &str, profile: Profile) -> Option<Class> {
             ..Class::default()
         }),
         b's' => match key {
+            crate::record::CHUNK_INTERVALS => Some(slot(Slot::ChunkIntervals)),
             sc::SERVER_ADDRESS => Some(slot(Slot::ServerAddress)),
             sc::SERVER_PORT => Some(Class {
                 ty: Some(Ty::Int),

@@ -90,6 +90,7 @@ pub use layer::{GenAiLayer, ROLLUP_INPUT_TOKENS, ROLLUP_MODEL_CALLS, ROLLUP_OUTP
 pub use processor::GenAiProcessor;
 pub use record::{
     mark_error, record_response, record_usage, GenAiSpan, Response, Streaming, Usage,
+    MAX_CHUNK_INTERVALS,
 };
 pub use sampler::GenAiSampler;
 pub use tracer::GenAiTracer;

@@ -33,6 +33,14 @@ pub(crate) struct Tokens {
     pub reasoning: Option<i64>,
 }
 
+/// What a streaming operation measured (empty for other operations).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Stream<'a> {
+    pub time_to_first_chunk: Option<f64>,
+    /// Seconds from each chunk to the next, after the first.
+    pub chunk_intervals: &'a [f64],
+}
+
 /// The attribute values of one operation's measurements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct SeriesKey<'a> {
@@ -122,6 +130,7 @@ struct Series {
     attrs: Vec<KeyValue>,
     duration: OnceLock<BoundHistogram<f64>>,
     time_to_first_chunk: OnceLock<BoundHistogram<f64>>,
+    time_per_output_chunk: OnceLock<BoundHistogram<f64>>,
     /// v1.41: the token histogram with `gen_ai.token.type` input, output.
     token_types: [OnceLock<BoundHistogram<u64>>; 2],
     /// latest: the token counters, in [`token_values`] order.
@@ -132,6 +141,7 @@ struct Series {
 struct Unbound {
     duration: Histogram<f64>,
     time_to_first_chunk: Histogram<f64>,
+    time_per_output_chunk: Histogram<f64>,
     tokens: TokenInstruments,
 }
 
@@ -176,10 +186,17 @@ impl Instruments {
             .with_description("Time to receive the first chunk of a streaming response")
             .with_boundaries(v1_41::DURATION_BUCKETS.to_vec())
             .build();
+        let time_per_output_chunk = meter
+            .f64_histogram(v1_41::METRIC_TIME_PER_OUTPUT_CHUNK)
+            .with_unit("s")
+            .with_description("Time per output chunk after the first of a streaming response")
+            .with_boundaries(v1_41::CHUNK_BUCKETS.to_vec())
+            .build();
         let unbound = match options.profile {
             Profile::V1_41 => Unbound {
                 duration: duration(v1_41::METRIC_OPERATION_DURATION),
                 time_to_first_chunk,
+                time_per_output_chunk,
                 tokens: TokenInstruments::V1_41(
                     meter
                         .u64_histogram(v1_41::METRIC_TOKEN_USAGE)
@@ -195,6 +212,7 @@ impl Instruments {
                 Unbound {
                     duration: duration(latest::METRIC_INFERENCE_DURATION),
                     time_to_first_chunk,
+                    time_per_output_chunk,
                     tokens: TokenInstruments::Latest([
                         counter(latest::METRIC_USAGE_INPUT_TOKENS),
                         counter(latest::METRIC_USAGE_OUTPUT_TOKENS),
@@ -211,28 +229,35 @@ impl Instruments {
         }
     }
 
-    /// Records one operation's duration, token usage and time to first chunk.
+    /// Records one operation's duration, token usage, and for a stream its time
+    /// to first chunk and the time of every chunk after the first.
     pub(crate) fn record(
         &self,
         key: SeriesKey<'_>,
         seconds: f64,
         tokens: &Tokens,
-        ttfc: Option<f64>,
+        stream: Stream<'_>,
     ) {
         let u = &self.unbound;
         let Some(series) = self.series(key) else {
-            return self.record_unbound(&key.attributes(), seconds, tokens, ttfc);
+            return self.record_unbound(&key.attributes(), seconds, tokens, stream);
         };
         let attrs = &series.attrs;
         series
             .duration
             .get_or_init(|| u.duration.bind(attrs))
             .record(seconds);
-        if let Some(t) = ttfc {
+        if let Some(t) = stream.time_to_first_chunk {
             series
                 .time_to_first_chunk
                 .get_or_init(|| u.time_to_first_chunk.bind(attrs))
                 .record(t);
+        }
+        if !stream.chunk_intervals.is_empty() {
+            let h = series
+                .time_per_output_chunk
+                .get_or_init(|| u.time_per_output_chunk.bind(attrs));
+            stream.chunk_intervals.iter().for_each(|t| h.record(*t));
         }
         match &u.tokens {
             TokenInstruments::V1_41(hist) => {
@@ -292,6 +317,7 @@ impl Instruments {
             attrs: key.attributes(),
             duration: OnceLock::new(),
             time_to_first_chunk: OnceLock::new(),
+            time_per_output_chunk: OnceLock::new(),
             token_types: Default::default(),
             token_counters: Default::default(),
         });
@@ -301,11 +327,20 @@ impl Instruments {
         Some(series)
     }
 
-    fn record_unbound(&self, attrs: &[KeyValue], seconds: f64, tokens: &Tokens, ttfc: Option<f64>) {
+    fn record_unbound(
+        &self,
+        attrs: &[KeyValue],
+        seconds: f64,
+        tokens: &Tokens,
+        stream: Stream<'_>,
+    ) {
         let u = &self.unbound;
         u.duration.record(seconds, attrs);
-        if let Some(t) = ttfc {
+        if let Some(t) = stream.time_to_first_chunk {
             u.time_to_first_chunk.record(t, attrs);
+        }
+        for t in stream.chunk_intervals {
+            u.time_per_output_chunk.record(*t, attrs);
         }
         match &u.tokens {
             TokenInstruments::V1_41(hist) => {

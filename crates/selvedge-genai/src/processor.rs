@@ -78,17 +78,19 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
     }
 
     fn on_end(&self, mut span: SpanData) {
+        let mut internal = None;
         if let Some(shape) = conform(&mut span.attributes, &self.options) {
             if let Some(instruments) = &self.instruments {
-                if let Some((key, tokens, ttfc)) = shape.measurements() {
+                if let Some((key, tokens, stream)) = shape.measurements() {
                     let seconds = span
                         .end_time
                         .duration_since(span.start_time)
                         .unwrap_or_default()
                         .as_secs_f64();
-                    instruments.record(key, seconds, &tokens, ttfc);
+                    instruments.record(key, seconds, &tokens, stream);
                 }
             }
+            internal = shape.chunk_intervals_at();
             // error.type (from an error event, mark_error, or recorded by the
             // caller) means the operation failed.
             if let Some(error_type) = shape.error_type() {
@@ -99,6 +101,10 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
             if !shape.names(&span.name) {
                 span.name = shape.name().into();
             }
+        }
+        // Only for the metrics: never exported.
+        if let Some(i) = internal {
+            span.attributes.remove(i);
         }
         self.inner.on_end(span);
     }

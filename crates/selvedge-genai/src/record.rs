@@ -263,9 +263,24 @@ impl GenAiSpan {
 pub struct Streaming {
     span: Span,
     started: Instant,
-    first: bool,
+    /// When the last chunk arrived (`None` before the first).
+    last: Option<Instant>,
+    /// Seconds between consecutive chunks after the first, for the
+    /// time-per-output-chunk metric (at most [`MAX_CHUNK_INTERVALS`]).
+    intervals: Vec<f64>,
     finished: bool,
 }
+
+/// The span attribute that carries a stream's chunk intervals to
+/// [`GenAiProcessor`](crate::GenAiProcessor), which records them as
+/// `gen_ai.client.operation.time_per_output_chunk` and removes the attribute
+/// before the span is exported. (The processor measures from the finished
+/// span; this is how a stream's per-chunk timings reach it.)
+pub(crate) const CHUNK_INTERVALS: &str = "selvedge.gen_ai.chunk_intervals";
+
+/// Chunk intervals kept per stream; later chunks are not measured (a stream of
+/// more chunks than this is measured by its first ones).
+pub const MAX_CHUNK_INTERVALS: usize = 16_384;
 
 impl Streaming {
     /// Takes over `span` (marked `gen_ai.request.stream = true`).
@@ -274,7 +289,8 @@ impl Streaming {
         Streaming {
             span,
             started: Instant::now(),
-            first: false,
+            last: None,
+            intervals: Vec::new(),
             finished: false,
         }
     }
@@ -284,14 +300,22 @@ impl Streaming {
         &self.span
     }
 
-    /// Call for every chunk received; the first sets the time to first chunk.
+    /// Call for every chunk received: the first sets the time to first chunk,
+    /// each later one is measured from the one before (time per output chunk).
     pub fn chunk(&mut self) {
-        if !self.first {
-            self.first = true;
-            let seconds = self.started.elapsed().as_secs_f64();
-            self.span
-                .set_attribute(sc::RESPONSE_TIME_TO_FIRST_CHUNK, seconds);
+        let now = Instant::now();
+        match self.last {
+            None => {
+                let seconds = now.duration_since(self.started).as_secs_f64();
+                self.span
+                    .set_attribute(sc::RESPONSE_TIME_TO_FIRST_CHUNK, seconds);
+            }
+            Some(last) if self.intervals.len() < MAX_CHUNK_INTERVALS => {
+                self.intervals.push(now.duration_since(last).as_secs_f64());
+            }
+            Some(_) => {}
         }
+        self.last = Some(now);
     }
 
     /// The stream ended normally with `response`; the span ends now.
@@ -303,6 +327,11 @@ impl Streaming {
 
 impl Drop for Streaming {
     fn drop(&mut self) {
+        if !self.intervals.is_empty() {
+            let intervals = std::mem::take(&mut self.intervals);
+            self.span
+                .set_attribute(CHUNK_INTERVALS, Value::Array(Array::F64(intervals)));
+        }
         if !self.finished {
             // Dropped before the end: the span still ends, saying so.
             self.span
