@@ -270,7 +270,7 @@ impl TelemetryBuilder {
     }
 
     /// How many finished spans may wait for export (else `OTEL_BSP_MAX_QUEUE_SIZE`,
-    /// else 4096). Spans beyond it are dropped and counted in
+    /// else 8192). Spans beyond it are dropped and counted in
     /// [`Status::spans_dropped`](crate::Status::spans_dropped); memory stays bounded.
     pub fn with_max_queue_size(mut self, spans: usize) -> Self {
         self.settings.max_queue_size = Some(spans);
