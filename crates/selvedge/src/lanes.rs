@@ -60,16 +60,24 @@ impl<P: SpanProcessor> Lanes<P> {
             return op(only);
         }
         std::thread::scope(|scope| {
-            let handles: Vec<_> = self
+            let op = &op;
+            let runs: Vec<_> = self
                 .lanes
                 .iter()
-                .map(|lane| scope.spawn(|| op(lane)))
+                .map(|lane| {
+                    // Without a thread (the OS refused one), the lane runs here, in turn.
+                    std::thread::Builder::new()
+                        .name("selvedge-lane".into())
+                        .spawn_scoped(scope, move || op(lane))
+                        .map_err(|_| op(lane))
+                })
                 .collect();
             // Stopping at the first error is fine: the scope still waits for every lane.
-            handles.into_iter().try_for_each(|h| {
-                h.join().unwrap_or_else(|_| {
+            runs.into_iter().try_for_each(|run| match run {
+                Ok(thread) => thread.join().unwrap_or_else(|_| {
                     Err(OTelSdkError::InternalFailure("export lane panicked".into()))
-                })
+                }),
+                Err(inline) => inline,
             })
         })
     }
