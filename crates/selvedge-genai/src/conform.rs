@@ -532,6 +532,15 @@ pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Optio
         found = pass(attrs, opts.profile);
     }
 
+    if opts.compat {
+        emit_legacy(attrs);
+    }
+    shape(attrs, found)
+}
+
+/// The span's shape, from where its naming attributes are; a span described
+/// only by a model or provider becomes a chat (`gen_ai.operation.name` added).
+fn shape(attrs: &mut Vec<KeyValue>, mut found: Found) -> Option<Shape<'_>> {
     if text_at(attrs, found.at(Slot::Operation)).is_none() {
         // A model call described only by legacy or partial fields is a chat.
         if found.at(Slot::RequestModel).is_none() && found.at(Slot::Provider).is_none() {
@@ -540,11 +549,8 @@ pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Optio
         found.set(Slot::Operation, attrs.len());
         attrs.push(KeyValue::new(sc::OPERATION_NAME, operation::CHAT));
     }
-    if opts.compat {
-        emit_legacy(attrs);
-    }
 
-    let attrs: &'a [KeyValue] = attrs;
+    let attrs: &[KeyValue] = attrs;
     let text = |slot| text_at(attrs, found.at(slot));
     let op = text(Slot::Operation).unwrap_or(operation::CHAT);
     let subject = match op {
@@ -567,6 +573,34 @@ pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Optio
         attrs,
         at: found,
     })
+}
+
+/// What a span needs as it *starts*: its name, its kind, and its operation
+/// (which `GenAiSampler` looks for). Types and the rest wait for the end
+/// ([`conform`] in `GenAiProcessor`), where they must be applied anyway to the
+/// values recorded later; legacy inputs, which can rename the span, take the
+/// full path now.
+pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
+    let mut found = Found::default();
+    for (i, kv) in attrs.iter().enumerate() {
+        let key = kv.key.as_str();
+        if !matches!(key.as_bytes().first(), Some(b'g' | b'l' | b's' | b'e')) {
+            continue;
+        }
+        let Some(class) = classify(key, opts.profile) else {
+            continue;
+        };
+        found.legacy |= class.legacy;
+        found.genai |= class.genai;
+        if let Some(slot) = class.slot {
+            found.set(slot, i);
+        }
+    }
+    match (found.genai, found.legacy) {
+        (false, _) => None,
+        (true, true) => conform(attrs, opts),
+        (true, false) => shape(attrs, found),
+    }
 }
 
 /// Compatibility mode: the legacy names beside the current ones.

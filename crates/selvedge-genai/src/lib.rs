@@ -27,11 +27,11 @@
 //! # Parts
 //!
 //! - [`GenAiTracer`] wraps the tracer given to tracing-opentelemetry: names,
-//!   kinds and attribute types are fixed as a span *starts* (kinds cannot
-//!   change later; samplers see the conformant span).
-//! - [`GenAiProcessor`] wraps the span processor: values recorded later are
-//!   conformed as the span *ends*, and the GenAI client metrics are recorded
-//!   from the finished span.
+//!   kinds and the operation are fixed as a span *starts* (kinds cannot change
+//!   later; samplers see them).
+//! - [`GenAiProcessor`] wraps the span processor: attribute types, legacy
+//!   names and values recorded later are conformed as the span *ends*, and the
+//!   GenAI client metrics are recorded from the finished span.
 //! - [`GenAiSampler`] wraps the sampler: GenAI spans it would drop are
 //!   recorded but not exported, so the metrics count them too.
 //! - [`GenAiLayer`] sits before the tracing-opentelemetry layer: `error.type`
