@@ -8,8 +8,10 @@
 //! instruments and kept in a small map; recording is then one lookup of the
 //! span's values and an update per instrument.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram, Meter};
@@ -151,12 +153,29 @@ enum TokenInstruments {
     Latest([Counter<u64>; 5]),
 }
 
+/// A series with the key it was bound for.
+struct Entry {
+    key: OwnedKey,
+    series: Series,
+}
+
 /// Series by the hash of their key; colliding keys share a bucket. The map's
 /// own hasher is FNV too: its keys are already hashes.
-type SeriesMap = HashMap<u64, Vec<(OwnedKey, Arc<Series>)>, BuildHasherDefault<Fnv1a>>;
+type SeriesMap = HashMap<u64, Vec<Arc<Entry>>, BuildHasherDefault<Fnv1a>>;
+
+thread_local! {
+    /// The series this thread recorded last, with the id of its `Instruments`:
+    /// a service calling one model again and again finds it without hashing or
+    /// locking.
+    static LAST: RefCell<Option<(u64, Arc<Entry>)>> = const { RefCell::new(None) };
+}
+
+/// Tells `Instruments` apart in [`LAST`] (an address could be reused).
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// The GenAI instruments and the series bound so far.
 pub(crate) struct Instruments {
+    id: u64,
     unbound: Unbound,
     series: RwLock<SeriesMap>,
 }
@@ -224,6 +243,7 @@ impl Instruments {
             }
         };
         Instruments {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             unbound,
             series: RwLock::new(SeriesMap::default()),
         }
@@ -239,9 +259,10 @@ impl Instruments {
         stream: Stream<'_>,
     ) {
         let u = &self.unbound;
-        let Some(series) = self.series(key) else {
+        let Some(entry) = self.series(key) else {
             return self.record_unbound(&key.attributes(), seconds, tokens, stream);
         };
+        let series = &entry.series;
         let attrs = &series.attrs;
         series
             .duration
@@ -295,13 +316,28 @@ impl Instruments {
     }
 
     /// The series for `key`, created on first use; `None` past the bound-series cap.
-    fn series(&self, key: SeriesKey<'_>) -> Option<Arc<Series>> {
+    fn series(&self, key: SeriesKey<'_>) -> Option<Arc<Entry>> {
+        let last = LAST.with(|last| {
+            last.borrow()
+                .as_ref()
+                .filter(|(id, e)| *id == self.id && e.key.as_key() == key)
+                .map(|(_, e)| e.clone())
+        });
+        if last.is_some() {
+            return last;
+        }
+        let entry = self.lookup(key)?;
+        LAST.with(|last| *last.borrow_mut() = Some((self.id, entry.clone())));
+        Some(entry)
+    }
+
+    fn lookup(&self, key: SeriesKey<'_>) -> Option<Arc<Entry>> {
         let hash = key.hash_value();
         let find = |map: &SeriesMap| {
             map.get(&hash)?
                 .iter()
-                .find(|(k, _)| k.as_key() == key)
-                .map(|(_, s)| s.clone())
+                .find(|e| e.key.as_key() == key)
+                .cloned()
         };
         if let Some(found) = self.series.read().ok().and_then(|m| find(&m)) {
             return Some(found);
@@ -313,18 +349,19 @@ impl Instruments {
         if map.values().map(Vec::len).sum::<usize>() >= MAX_BOUND_SERIES {
             return None;
         }
-        let series = Arc::new(Series {
-            attrs: key.attributes(),
-            duration: OnceLock::new(),
-            time_to_first_chunk: OnceLock::new(),
-            time_per_output_chunk: OnceLock::new(),
-            token_types: Default::default(),
-            token_counters: Default::default(),
+        let entry = Arc::new(Entry {
+            key: key.to_owned(),
+            series: Series {
+                attrs: key.attributes(),
+                duration: OnceLock::new(),
+                time_to_first_chunk: OnceLock::new(),
+                time_per_output_chunk: OnceLock::new(),
+                token_types: Default::default(),
+                token_counters: Default::default(),
+            },
         });
-        map.entry(hash)
-            .or_default()
-            .push((key.to_owned(), series.clone()));
-        Some(series)
+        map.entry(hash).or_default().push(entry.clone());
+        Some(entry)
     }
 
     fn record_unbound(
