@@ -164,6 +164,47 @@ fn failures_get_error_type_and_status() {
 }
 
 #[test]
+fn a_specific_error_type_wins_over_the_fallback_in_either_order() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 3, || {
+        // Recorded first, then a generic ERROR event.
+        let first = tracing::info_span!(
+            "first",
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = "m-first",
+            error.type = tracing::field::Empty,
+        );
+        first.in_scope(|| {
+            first.record("error.type", "timeout");
+            tracing::error!("the call failed");
+        });
+        // A generic ERROR event, then the specific type.
+        let second = GenAiSpan::chat("openai", "m-second").start();
+        second.in_scope(|| {
+            tracing::error!("the call failed");
+            mark_error(&second, "rate_limited");
+        });
+        // Only the field, no event: still a failure.
+        let third = tracing::info_span!(
+            "third",
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = "m-third",
+            error.type = "invalid_request",
+        );
+        third.in_scope(|| {});
+    });
+    for (name, error_type) in [
+        ("chat m-first", "timeout"),
+        ("chat m-second", "rate_limited"),
+        ("chat m-third", "invalid_request"),
+    ] {
+        let span = spans.named(name);
+        assert_eq!(span.attr_str("error.type"), Some(error_type), "{name}");
+        assert_eq!(span.status_code(), 2, "{name}: status Error");
+    }
+}
+
+#[test]
 fn legacy_inputs_map_to_current_names() {
     let receiver = Receiver::start();
     let spans = run(&receiver, builder(&receiver), 1, || {
