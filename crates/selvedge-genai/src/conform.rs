@@ -650,6 +650,31 @@ mod tests {
     }
 
     #[test]
+    fn spans_with_more_attributes_than_the_fast_paths_hold_are_conformed_too() {
+        // 40 typed GenAI values (more than the retype list) and 40 other GenAI keys
+        // (more than the signature list), one of them recorded twice.
+        let mut attrs = vec![KeyValue::new(sc::OPERATION_NAME, "chat")];
+        attrs.push(KeyValue::new(sc::REQUEST_MODEL, "m"));
+        for i in 0..40 {
+            attrs.push(KeyValue::new(format!("gen_ai.custom.{i}"), "x"));
+        }
+        for _ in 0..40 {
+            attrs.push(KeyValue::new(sc::REQUEST_MAX_TOKENS, "256"));
+        }
+        attrs.push(KeyValue::new(sc::USAGE_INPUT_TOKENS, "42"));
+        let shape = conform(&mut attrs, &Options::default()).expect("a GenAI span");
+        assert_eq!(shape.name(), "chat m");
+        let max_tokens: Vec<_> = attrs
+            .iter()
+            .filter(|kv| kv.key.as_str() == sc::REQUEST_MAX_TOKENS)
+            .collect();
+        assert_eq!(max_tokens.len(), 1, "duplicates removed");
+        assert_eq!(max_tokens[0].value, Value::I64(256));
+        assert_eq!(find(&attrs, sc::USAGE_INPUT_TOKENS), Some(&Value::I64(42)));
+        assert_eq!(attrs.len(), 2 + 40 + 1 + 1);
+    }
+
+    #[test]
     fn keys_get_the_types_the_conventions_give_them() {
         let cases = [
             (sc::REQUEST_MAX_TOKENS, Some(Ty::Int)),
