@@ -191,26 +191,25 @@ impl std::fmt::Debug for Instruments {
 
 impl Instruments {
     pub(crate) fn new(meter: &Meter, options: &Options) -> Self {
-        let duration = |name: &'static str| {
+        let seconds = |name: &'static str, description: &'static str, buckets: &[f64]| {
             meter
                 .f64_histogram(name)
                 .with_unit("s")
-                .with_description("GenAI operation duration")
-                .with_boundaries(v1_41::DURATION_BUCKETS.to_vec())
+                .with_description(description)
+                .with_boundaries(buckets.to_vec())
                 .build()
         };
-        let time_to_first_chunk = meter
-            .f64_histogram(v1_41::METRIC_TIME_TO_FIRST_CHUNK)
-            .with_unit("s")
-            .with_description("Time to receive the first chunk of a streaming response")
-            .with_boundaries(v1_41::DURATION_BUCKETS.to_vec())
-            .build();
-        let time_per_output_chunk = meter
-            .f64_histogram(v1_41::METRIC_TIME_PER_OUTPUT_CHUNK)
-            .with_unit("s")
-            .with_description("Time per output chunk after the first of a streaming response")
-            .with_boundaries(v1_41::CHUNK_BUCKETS.to_vec())
-            .build();
+        let duration = |name| seconds(name, "GenAI operation duration", &v1_41::DURATION_BUCKETS);
+        let time_to_first_chunk = seconds(
+            v1_41::METRIC_TIME_TO_FIRST_CHUNK,
+            "Time to receive the first chunk of a streaming response",
+            &v1_41::DURATION_BUCKETS,
+        );
+        let time_per_output_chunk = seconds(
+            v1_41::METRIC_TIME_PER_OUTPUT_CHUNK,
+            "Time per output chunk after the first of a streaming response",
+            &v1_41::CHUNK_BUCKETS,
+        );
         let unbound = match options.profile {
             Profile::V1_41 => Unbound {
                 duration: duration(v1_41::METRIC_OPERATION_DURATION),

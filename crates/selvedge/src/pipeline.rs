@@ -113,7 +113,7 @@ impl Pipeline {
             .any(|s| s.exporter == ExporterKind::Otlp && s.protocol == Protocol::Grpc)
             || (config.content_events_only_logs && config.logs.protocol == Protocol::Grpc);
         let runtime = if needs_runtime {
-            Some(ExportRuntime::new(1).map_err(Error::Runtime)?)
+            Some(ExportRuntime::new().map_err(Error::Runtime)?)
         } else {
             None
         };

@@ -8,7 +8,7 @@
 
 use std::sync::Mutex;
 
-/// A small multi-thread runtime, shut down in the background when dropped.
+/// A one-worker runtime, shut down in the background when dropped.
 #[derive(Debug)]
 #[cfg_attr(not(feature = "otlp-grpc"), allow(dead_code))]
 pub(crate) struct ExportRuntime {
@@ -17,9 +17,9 @@ pub(crate) struct ExportRuntime {
 }
 
 impl ExportRuntime {
-    pub(crate) fn new(workers: usize) -> std::io::Result<Self> {
+    pub(crate) fn new() -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers.max(1))
+            .worker_threads(1)
             .thread_name("selvedge-export")
             .enable_all()
             .build()?;

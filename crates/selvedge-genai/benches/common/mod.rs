@@ -1,0 +1,121 @@
+//! The span and the two stacks the GenAI cost is measured on, shared by the
+//! criterion benchmark (`benches/genai_span.rs`) and the instruction-count
+//! driver (`examples/genai_cost.rs`), so both measure exactly the same thing.
+
+use std::hint::black_box;
+
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::trace::{
+    Sampler, SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter, SpanProcessor,
+};
+use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiSampler, GenAiTracer, Options};
+use tracing::Dispatch;
+use tracing_subscriber::layer::SubscriberExt;
+
+/// Accepts every batch at once.
+#[derive(Debug)]
+pub struct Noop;
+
+impl SpanExporter for Noop {
+    async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Accepts metrics and drops them (collected once an hour: never, in a run).
+#[derive(Debug)]
+struct NoopMetrics;
+
+impl PushMetricExporter for NoopMetrics {
+    async fn export(&self, _metrics: &ResourceMetrics) -> OTelSdkResult {
+        Ok(())
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> OTelSdkResult {
+        Ok(())
+    }
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
+
+/// An LLM call: its usual fields, entered, one usage record (two `u64`s), closed.
+pub fn llm_call() {
+    let span = tracing::info_span!(
+        "llm.call",
+        gen_ai.operation.name = "chat",
+        gen_ai.provider.name = "openai",
+        gen_ai.request.model = "gpt-4o",
+        server.address = "api.openai.com",
+        server.port = 443_i64,
+        gen_ai.request.max_tokens = 256_u64,
+        gen_ai.request.temperature = 0.2,
+        gen_ai.usage.input_tokens = tracing::field::Empty,
+        gen_ai.usage.output_tokens = tracing::field::Empty,
+    );
+    let _entered = span.enter();
+    span.record("gen_ai.usage.input_tokens", black_box(42_u64));
+    span.record("gen_ai.usage.output_tokens", black_box(7_u64));
+}
+
+/// The simple span processor on the no-op exporter.
+pub fn simple() -> SimpleSpanProcessor<Noop> {
+    SimpleSpanProcessor::new(Noop)
+}
+
+/// A running stack: keep it alive while measuring under `dispatch`.
+pub struct Stack {
+    pub dispatch: Dispatch,
+    pub tracers: SdkTracerProvider,
+    _meters: Option<SdkMeterProvider>,
+}
+
+/// (a) Registry + tracing-opentelemetry, spans handed to `processor`.
+pub fn otel_only(processor: impl SpanProcessor + 'static) -> Stack {
+    let tracers = SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(tracers.tracer("bench")));
+    Stack {
+        dispatch: Dispatch::new(subscriber),
+        tracers,
+        _meters: None,
+    }
+}
+
+/// (b) The same + `GenAiTracer`, `GenAiProcessor` with metrics on (SDK
+/// histograms, collected never), `GenAiSampler` and `GenAiLayer`.
+pub fn with_genai(processor: impl SpanProcessor + 'static) -> Stack {
+    let options = Options::default();
+    let reader = PeriodicReader::builder(NoopMetrics)
+        .with_interval(std::time::Duration::from_secs(3600))
+        .build();
+    let meters = SdkMeterProvider::builder().with_reader(reader).build();
+    let tracers = SdkTracerProvider::builder()
+        .with_span_processor(
+            GenAiProcessor::new(processor, options).with_metrics(&meters.meter("bench")),
+        )
+        .with_sampler(GenAiSampler::new(Sampler::ParentBased(Box::new(
+            Sampler::AlwaysOn,
+        ))))
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(GenAiLayer::new(options))
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options)),
+        );
+    Stack {
+        dispatch: Dispatch::new(subscriber),
+        tracers,
+        _meters: Some(meters),
+    }
+}
