@@ -366,6 +366,8 @@ struct Found {
     cache_creation: bool,
     /// Two classified keys may be equal (their signatures are).
     maybe_duplicate: bool,
+    /// The [`sig_bit`]s of the classified keys without a slot.
+    sig_bits: u64,
     /// Where each slot's attribute is ([`NOWHERE`] if absent). Small on
     /// purpose: this is built twice per GenAI span.
     at: [u16; SLOTS],
@@ -381,6 +383,7 @@ impl Default for Found {
             legacy: false,
             cache_creation: false,
             maybe_duplicate: false,
+            sig_bits: 0,
             at: [NOWHERE; SLOTS],
         }
     }
@@ -398,32 +401,32 @@ impl Found {
     }
 }
 
-/// A key's length and a few of its bytes: equal keys have equal signatures, and
-/// the GenAI keys a span carries practically never share one.
-fn signature(key: &str) -> u32 {
+/// A bit for `key` in [`Found::sig_bits`] (from its length and two bytes):
+/// equal keys share it, so a clear bit proves a key new without comparing.
+fn sig_bit(key: &str) -> u64 {
     let b = key.as_bytes();
-    let at = |i: usize| u32::from(b.get(i).copied().unwrap_or(0));
-    let n = b.len();
-    (n as u32) << 24
-        | at(n.wrapping_sub(1)) << 16
-        | (at(n.wrapping_sub(2)) ^ at(13)) << 8
-        | (at(n / 2) ^ at(n * 3 / 4))
+    let (n, last, mid) = (b.len(), b.last().copied(), b.get(b.len() / 2).copied());
+    let h = (n as u32).wrapping_mul(31)
+        ^ u32::from(last.unwrap_or(0))
+        ^ u32::from(mid.unwrap_or(0)) << 3;
+    1 << (h.wrapping_mul(0x9e37_79b1) >> 26)
 }
 
 /// One pass: classifies every key, gives values the type the conventions
 /// require (u64 arrives from tracing as a string), and notes where the naming
 /// and metric attributes are and whether anything needs restructuring.
 fn pass(attrs: &mut [KeyValue], profile: Profile) -> Found {
-    let mut found = Found::default();
-    // Signatures of the classified keys, to find duplicates without comparing
-    // every pair of keys; and the values to retype, once the span is known to
-    // be a GenAI span (others are left exactly as they are).
-    let mut sigs = [0u32; 24];
-    let mut n = 0;
-    let mut retype = [(0u16, Ty::Int); 16];
-    let mut r = 0;
-    for (i, kv) in attrs.iter().enumerate() {
-        let key = kv.key.as_str();
+    pass_from(attrs, 0, Found::default(), profile)
+}
+
+/// [`pass`] over `attrs[from..]`, adding to what `found` says of the
+/// attributes before `from` (conformed when the span started).
+fn pass_from(attrs: &mut [KeyValue], from: usize, mut found: Found, profile: Profile) -> Found {
+    // A typed key seen before the span was known to be a GenAI span (only
+    // `server.port` can be): retyped once it is, left alone otherwise.
+    let mut pending = None;
+    for i in from..attrs.len() {
+        let key = attrs[i].key.as_str();
         // Most attributes (code.*, thread.*, the app's own) stop at this byte.
         if !matches!(key.as_bytes().first(), Some(b'g' | b'l' | b's' | b'e')) {
             continue;
@@ -434,45 +437,38 @@ fn pass(attrs: &mut [KeyValue], profile: Profile) -> Found {
         found.genai |= class.genai;
         found.legacy |= class.legacy;
         found.cache_creation |= class.cache_creation;
-        if let Some(ty) = class.ty {
-            match (r < retype.len()).then(|| u16::try_from(i).ok()).flatten() {
-                Some(i) => retype[r] = (i, ty),
-                None => r = retype.len(), // full: retype everything below
+        // Recorded twice? A slot's key is known by its slot; any other key by
+        // its bit, confirmed by comparing keys only when the bit is taken.
+        match class.slot {
+            Some(slot) => {
+                found.maybe_duplicate |= found.at(slot).is_some();
+                found.set(slot, i);
             }
-            r += 1;
+            None => {
+                let bit = sig_bit(key);
+                if found.sig_bits & bit != 0 && attrs[..i].iter().any(|kv| kv.key.as_str() == key) {
+                    found.maybe_duplicate = true;
+                }
+                found.sig_bits |= bit;
+            }
         }
-        if let Some(slot) = class.slot {
-            found.set(slot, i);
-        }
-        let sig = signature(key);
-        if n == sigs.len() || sigs[..n].contains(&sig) {
-            // More classified keys than signatures: let dedupe compare them all.
-            found.maybe_duplicate = true;
-        } else {
-            sigs[n] = sig;
-            n += 1;
+        if let Some(ty) = class.ty {
+            match found.genai {
+                true => retype(&mut attrs[i], ty),
+                false => pending = Some((i, ty)),
+            }
         }
     }
-    if found.genai {
-        let apply = |kv: &mut KeyValue, ty| {
-            if let Some(v) = convert(&kv.value, ty) {
-                kv.value = v;
-            }
-        };
-        if r <= retype.len() {
-            for &(i, ty) in &retype[..r] {
-                apply(&mut attrs[usize::from(i)], ty);
-            }
-        } else {
-            // More typed keys than the list holds (never in practice): classify again.
-            for kv in attrs.iter_mut() {
-                if let Some(ty) = classify(kv.key.as_str(), profile).and_then(|c| c.ty) {
-                    apply(kv, ty);
-                }
-            }
-        }
+    if let (true, Some((i, ty))) = (found.genai, pending) {
+        retype(&mut attrs[i], ty);
     }
     found
+}
+
+fn retype(kv: &mut KeyValue, ty: Ty) {
+    if let Some(v) = convert(&kv.value, ty) {
+        kv.value = v;
+    }
 }
 
 /// The non-empty string at `index`.
@@ -575,31 +571,68 @@ fn shape(attrs: &mut Vec<KeyValue>, mut found: Found) -> Option<Shape<'_>> {
     })
 }
 
-/// What a span needs as it *starts*: its name, its kind, and its operation
-/// (which `GenAiSampler` looks for). Types and the rest wait for the end
-/// ([`conform`] in `GenAiProcessor`), where they must be applied anyway to the
-/// values recorded later; legacy inputs, which can rename the span, take the
-/// full path now.
-pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
-    let mut found = Found::default();
-    for (i, kv) in attrs.iter().enumerate() {
-        let key = kv.key.as_str();
-        if !matches!(key.as_bytes().first(), Some(b'g' | b'l' | b's' | b'e')) {
-            continue;
-        }
-        let Some(class) = classify(key, opts.profile) else {
-            continue;
-        };
-        found.legacy |= class.legacy;
-        found.genai |= class.genai;
-        if let Some(slot) = class.slot {
-            found.set(slot, i);
-        }
+/// What a GenAI span's attributes were when it started, conformed: how many,
+/// where its naming and metric attributes are, and its keys' signature bits.
+/// Carried to the span's end with its interned name (see `names`), so that
+/// [`conform_end`] looks only at what was recorded since: the attributes a
+/// span starts with are never moved or removed by the SDK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Layout {
+    len: u16,
+    at: [u16; SLOTS],
+    sig_bits: u64,
+}
+
+impl Shape<'_> {
+    /// This span's layout, if its attributes fit one (a few hundred at most).
+    pub(crate) fn layout(&self) -> Option<Layout> {
+        Some(Layout {
+            len: u16::try_from(self.attrs.len())
+                .ok()
+                .filter(|n| *n != NOWHERE)?,
+            at: self.at.at,
+            sig_bits: self.at.sig_bits,
+        })
     }
-    match (found.genai, found.legacy) {
-        (false, _) => None,
-        (true, true) => conform(attrs, opts),
-        (true, false) => shape(attrs, found),
+}
+
+/// Conforms a finished span. With the `layout` it started with, only the
+/// attributes recorded since are classified and typed; anything unusual among
+/// them (a key recorded twice, a legacy name) and spans without a layout
+/// (renamed, or past the name cache) take the full path, as does
+/// compatibility mode.
+pub(crate) fn conform_end<'a>(
+    attrs: &'a mut Vec<KeyValue>,
+    layout: Option<Layout>,
+    opts: &Options,
+) -> Option<Shape<'a>> {
+    let Some(layout) = layout.filter(|l| !opts.compat && l.fits(attrs)) else {
+        return conform(attrs, opts);
+    };
+    let start = Found {
+        genai: true,
+        sig_bits: layout.sig_bits,
+        at: layout.at,
+        ..Found::default()
+    };
+    let found = pass_from(attrs, usize::from(layout.len), start, opts.profile);
+    if found.maybe_duplicate
+        || found.legacy
+        || (opts.profile == Profile::Latest && found.cache_creation)
+    {
+        return conform(attrs, opts);
+    }
+    shape(attrs, found)
+}
+
+impl Layout {
+    /// Whether `attrs` still begin as this layout says (the operation where
+    /// it was): a cheap guard, the SDK never reorders them.
+    fn fits(&self, attrs: &[KeyValue]) -> bool {
+        usize::from(self.len) <= attrs.len()
+            && attrs
+                .get(usize::from(self.at[Slot::Operation as usize]))
+                .is_some_and(|kv| kv.key.as_str() == sc::OPERATION_NAME)
     }
 }
 

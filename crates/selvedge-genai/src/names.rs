@@ -8,47 +8,109 @@
 //! default pipeline (malloc arena contention).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{LazyLock, RwLock};
 
-use crate::conform::Shape;
+use crate::conform::{Layout, Shape};
 use crate::fnv::Fnv1a;
 
 /// Distinct names kept (a few hundred KiB at most).
 pub(crate) const MAX_NAMES: usize = 4096;
 
-type Names = HashMap<u64, Vec<&'static str>, BuildHasherDefault<Fnv1a>>;
+/// A name, with the layout of the spans that started with it: the same text
+/// from callsites with different fields is kept once per layout.
+#[derive(Debug)]
+struct Interned {
+    name: Box<str>,
+    layout: Layout,
+}
 
-static NAMES: LazyLock<RwLock<(Names, usize)>> = LazyLock::new(Default::default);
+impl Interned {
+    fn is(&self, name: &str) -> bool {
+        std::ptr::eq(self.name.as_ptr(), name.as_ptr()) && self.name.len() == name.len()
+    }
+}
 
-/// The conventional name of `shape`, shared when it was seen before.
+type Fnv = BuildHasherDefault<Fnv1a>;
+
+#[derive(Default)]
+struct Table {
+    /// By hash of text and layout, to find a name as a span starts.
+    by_hash: HashMap<u64, Vec<&'static Interned>, Fnv>,
+    /// By address of the text, to find a layout as the span ends.
+    by_address: HashMap<usize, &'static Interned, Fnv>,
+}
+
+static NAMES: LazyLock<RwLock<Table>> = LazyLock::new(Default::default);
+
+thread_local! {
+    /// The name this thread used last: a service calling one model over and
+    /// over finds it here, without a hash or a lock.
+    static LAST: Cell<Option<&'static Interned>> = const { Cell::new(None) };
+}
+
+/// The conventional name of `shape`, shared when it was seen before; its
+/// layout can be read back with [`layout_of`] when the span ends.
 pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
+    let Some(layout) = shape.layout() else {
+        return Cow::Owned(shape.name());
+    };
+    let found = |e: &&'static Interned| e.layout == layout && shape.names(&e.name);
+    if let Some(last) = LAST.get().filter(found) {
+        return Cow::Borrowed(&last.name);
+    }
     let mut h = Fnv1a::default();
     h.write(shape.operation.as_bytes());
     if let Some(subject) = shape.subject {
         h.write(b" ");
         h.write(subject.as_bytes());
     }
+    layout.hash(&mut h);
     let hash = h.finish();
-    let find = |names: &Names| names.get(&hash)?.iter().copied().find(|n| shape.names(n));
-    if let Some(known) = NAMES.read().ok().and_then(|n| find(&n.0)) {
-        return Cow::Borrowed(known);
-    }
-    let Ok(mut names) = NAMES.write() else {
-        return Cow::Owned(shape.name());
+    let find = |t: &Table| t.by_hash.get(&hash)?.iter().copied().find(found);
+    let known = match NAMES.read().ok().and_then(|t| find(&t)) {
+        Some(known) => known,
+        None => {
+            let Ok(mut table) = NAMES.write() else {
+                return Cow::Owned(shape.name());
+            };
+            match find(&table) {
+                Some(known) => known,
+                None if table.by_address.len() >= MAX_NAMES => return Cow::Owned(shape.name()),
+                None => {
+                    // Kept for the life of the process, by design (bounded above).
+                    let kept: &'static Interned = Box::leak(Box::new(Interned {
+                        name: shape.name().into_boxed_str(),
+                        layout,
+                    }));
+                    table.by_hash.entry(hash).or_default().push(kept);
+                    table.by_address.insert(kept.name.as_ptr() as usize, kept);
+                    kept
+                }
+            }
+        }
     };
-    if let Some(known) = find(&names.0) {
-        return Cow::Borrowed(known);
+    LAST.set(Some(known));
+    Cow::Borrowed(&known.name)
+}
+
+/// The layout a span named by [`name`] started with; `None` for any other
+/// name (renamed since, or past [`MAX_NAMES`]).
+pub(crate) fn layout_of(name: &Cow<'static, str>) -> Option<Layout> {
+    let Cow::Borrowed(name) = name else {
+        return None;
+    };
+    if let Some(last) = LAST.get().filter(|e| e.is(name)) {
+        return Some(last.layout);
     }
-    if names.1 >= MAX_NAMES {
-        return Cow::Owned(shape.name());
-    }
-    // Kept for the life of the process, by design (bounded above).
-    let kept: &'static str = Box::leak(shape.name().into_boxed_str());
-    names.0.entry(hash).or_default().push(kept);
-    names.1 += 1;
-    Cow::Borrowed(kept)
+    let table = NAMES.read().ok()?;
+    let known = *table.by_address.get(&(name.as_ptr() as usize))?;
+    known.is(name).then(|| {
+        LAST.set(Some(known));
+        known.layout
+    })
 }
 
 #[cfg(test)]

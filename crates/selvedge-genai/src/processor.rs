@@ -10,8 +10,9 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
 use crate::config::Options;
-use crate::conform::conform;
+use crate::conform::conform_end;
 use crate::metrics::Instruments;
+use crate::names::layout_of;
 
 /// Wraps the span processor: before a finished GenAI span is handed on, its
 /// attributes are conformed once more — values recorded after the span started
@@ -79,7 +80,8 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
 
     fn on_end(&self, mut span: SpanData) {
         let mut internal = None;
-        if let Some(shape) = conform(&mut span.attributes, &self.options) {
+        let layout = layout_of(&span.name);
+        if let Some(shape) = conform_end(&mut span.attributes, layout, &self.options) {
             if let Some(instruments) = &self.instruments {
                 if let Some((key, tokens, stream)) = shape.measurements() {
                     let seconds = span

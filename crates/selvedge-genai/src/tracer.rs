@@ -4,7 +4,7 @@ use opentelemetry::trace::{SpanBuilder, Tracer};
 use opentelemetry::Context;
 
 use crate::config::Options;
-use crate::conform::conform_start;
+use crate::conform::conform;
 
 /// Wraps the tracer given to tracing-opentelemetry, so every GenAI span gets
 /// its conventional name (`chat gpt-4o`, `execute_tool get_weather`), kind
@@ -40,7 +40,7 @@ impl<T: Tracer> Tracer for GenAiTracer<T> {
 
     fn build_with_context(&self, mut builder: SpanBuilder, parent_cx: &Context) -> Self::Span {
         if let Some(attrs) = builder.attributes.as_mut() {
-            if let Some(shape) = conform_start(attrs, &self.options) {
+            if let Some(shape) = conform(attrs, &self.options) {
                 builder.name = crate::names::name(&shape);
                 builder.span_kind = Some(shape.kind);
             }
