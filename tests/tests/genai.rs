@@ -97,6 +97,85 @@ fn plain_instrument_fields_become_a_conformant_span() {
     assert!(s.attr_str("error.type").is_none());
 }
 
+/// Values recorded after the span started are conformed at its end: keys
+/// recorded twice (with and without a naming role), late legacy names, and a
+/// span renamed on the way (which loses the layout it started with).
+#[test]
+fn values_recorded_after_the_start_are_conformed_too() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 4, || {
+        let span = tracing::info_span!(
+            "twice",
+            gen_ai.operation.name = "chat",
+            gen_ai.provider.name = "openai",
+            gen_ai.request.model = "draft",
+            gen_ai.request.max_tokens = 1_u64,
+        );
+        // Entered first: the OTel span has started, so these come after it.
+        span.in_scope(|| {});
+        span.record("gen_ai.request.model", "final");
+        span.record("gen_ai.request.max_tokens", 2_u64);
+        drop(span);
+
+        let span = tracing::info_span!(
+            "legacy late",
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = "old",
+            gen_ai.usage.prompt_tokens = tracing::field::Empty,
+        );
+        span.in_scope(|| {});
+        span.record("gen_ai.usage.prompt_tokens", 5_u64);
+        drop(span);
+
+        let span = tracing::info_span!(
+            "renamed",
+            gen_ai.operation.name = "embeddings",
+            gen_ai.request.model = "e5",
+            otel.name = tracing::field::Empty,
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+        );
+        span.in_scope(|| {});
+        span.record("otel.name", "my name");
+        span.record("gen_ai.usage.input_tokens", 9_u64);
+        drop(span);
+
+        let span = tracing::info_span!(
+            "late model",
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = tracing::field::Empty,
+        );
+        span.in_scope(|| {});
+        span.record("gen_ai.request.model", "late");
+    });
+
+    let s = spans.named("chat final");
+    let keys: Vec<&str> = s.span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    let count = |k: &str| keys.iter().filter(|key| **key == k).count();
+    assert_eq!(count("gen_ai.request.model"), 1, "{keys:?}");
+    assert_eq!(count("gen_ai.request.max_tokens"), 1, "{keys:?}");
+    assert_eq!(
+        s.attr_str("gen_ai.request.model"),
+        Some("final"),
+        "last value wins"
+    );
+    assert_eq!(s.attr_i64("gen_ai.request.max_tokens"), Some(2));
+
+    let s = spans.named("chat old");
+    assert_eq!(
+        s.attr_i64("gen_ai.usage.input_tokens"),
+        Some(5),
+        "late legacy name"
+    );
+    assert!(attr_value(&s.span.attributes, "gen_ai.usage.prompt_tokens").is_none());
+
+    let s = spans.named("embeddings e5");
+    assert_eq!(s.kind(), CLIENT);
+    assert_eq!(s.attr_i64("gen_ai.usage.input_tokens"), Some(9));
+
+    let s = spans.named("chat late");
+    assert_eq!(s.attr_str("gen_ai.request.model"), Some("late"));
+}
+
 #[test]
 fn every_operation_gets_its_name_and_kind() {
     let receiver = Receiver::start();
