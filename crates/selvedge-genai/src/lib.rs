@@ -27,10 +27,10 @@
 //! # Parts
 //!
 //! - [`GenAiTracer`] wraps the tracer given to tracing-opentelemetry: names,
-//!   kinds and the operation are fixed as a span *starts* (kinds cannot change
-//!   later; samplers see them).
-//! - [`GenAiProcessor`] wraps the span processor: attribute types, legacy
-//!   names and values recorded later are conformed as the span *ends*, and the
+//!   kinds, the operation and the types of the attributes a span starts with
+//!   are fixed as it *starts* (kinds cannot change later; samplers see them).
+//! - [`GenAiProcessor`] wraps the span processor: values recorded later are
+//!   conformed as the span *ends* (only those, in the usual case), and the
 //!   GenAI client metrics are recorded from the finished span.
 //! - [`GenAiSampler`] wraps the sampler: GenAI spans it would drop are
 //!   recorded but not exported, so the metrics count them too.

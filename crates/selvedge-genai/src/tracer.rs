@@ -11,6 +11,10 @@ use crate::conform::conform;
 /// (CLIENT / INTERNAL) and typed attributes *before* it starts: the kind of an
 /// OTel span cannot change later, and samplers see the span as it starts.
 ///
+/// Pair it with [`GenAiProcessor`](crate::GenAiProcessor), which conforms what
+/// is recorded after the start; the name it gives a span also lets the
+/// processor find where the start left everything (plain text to anyone else).
+///
 /// Spans without `gen_ai.*` / `llm.*` fields pass through untouched.
 ///
 /// ```
