@@ -364,12 +364,12 @@ struct Found {
     genai: bool,
     legacy: bool,
     cache_creation: bool,
-    /// Two classified keys may be equal (their signatures are).
+    /// A classified key may have been recorded twice (dedupe to be sure).
     maybe_duplicate: bool,
     /// The [`sig_bit`]s of the classified keys without a slot.
     sig_bits: u64,
     /// Where each slot's attribute is ([`NOWHERE`] if absent). Small on
-    /// purpose: this is built twice per GenAI span.
+    /// purpose: it is copied into every interned name's layout.
     at: [u16; SLOTS],
 }
 
