@@ -229,10 +229,18 @@ fn failing_call() -> Result<(), String> {
 #[test]
 fn failures_get_error_type_and_status() {
     let receiver = Receiver::start();
-    let spans = run(&receiver, builder(&receiver), 2, || {
+    let spans = run(&receiver, builder(&receiver), 4, || {
         let _ = failing_call();
         let span = GenAiSpan::chat("openai", "gpt-4o-mini").start();
         span.in_scope(|| mark_error(&span, "timeout"));
+        // Not an ERROR event, but it carries error.type.
+        GenAiSpan::chat("openai", "o3")
+            .start()
+            .in_scope(|| tracing::warn!(error.type = "rate_limit", "retrying"));
+        // An ordinary event is no failure.
+        GenAiSpan::chat("openai", "o4-mini")
+            .start()
+            .in_scope(|| tracing::info!(attempt = 1_u64, "calling"));
     });
     let instrumented = spans.named("chat gpt-4o");
     assert_eq!(instrumented.attr_str("error.type"), Some("_OTHER"));
@@ -240,6 +248,12 @@ fn failures_get_error_type_and_status() {
     let explicit = spans.named("chat gpt-4o-mini");
     assert_eq!(explicit.attr_str("error.type"), Some("timeout"));
     assert_eq!(explicit.status_code(), 2);
+    let warned = spans.named("chat o3");
+    assert_eq!(warned.attr_str("error.type"), Some("rate_limit"));
+    assert_eq!(warned.status_code(), 2);
+    let fine = spans.named("chat o4-mini");
+    assert!(fine.attr_str("error.type").is_none());
+    assert_eq!(fine.status_code(), 0);
 }
 
 #[test]

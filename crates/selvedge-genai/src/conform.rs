@@ -1,9 +1,9 @@
 //! Shapes a GenAI span's attributes, name and kind to the conventions.
 //!
-//! The same function runs twice: when the span starts (on the SpanBuilder, so
-//! samplers and the span kind see conformant data) and when it ends (on the
-//! final attribute list, which also holds values recorded later — tokens,
-//! finish reasons — that tracing-opentelemetry exported as strings).
+//! [`conform`] runs when the span starts (on the SpanBuilder, so samplers and
+//! the span kind see conformant data); [`conform_end`] when it ends, on the
+//! values recorded since — tokens, finish reasons — that tracing-opentelemetry
+//! exported as strings (or on everything, when something needs restructuring).
 
 use std::borrow::Cow;
 
@@ -44,13 +44,7 @@ impl<'a> Shape<'a> {
     /// token counts, and its time to first chunk; `None` for operations that
     /// have no client metrics (tools, workflows).
     pub(crate) fn measurements(&self) -> Option<(SeriesKey<'a>, Tokens, Stream<'a>)> {
-        let model_call = matches!(
-            self.operation,
-            operation::CHAT
-                | operation::TEXT_COMPLETION
-                | operation::GENERATE_CONTENT
-                | operation::EMBEDDINGS
-        );
+        let model_call = operation::is_model_call(self.operation);
         let metered = model_call
             || matches!(
                 self.operation,
@@ -396,6 +390,11 @@ impl Found {
             .map(usize::from)
     }
 
+    /// Whether keys must be removed or renamed (not only retyped).
+    fn restructures(&self, profile: Profile) -> bool {
+        self.maybe_duplicate || self.legacy || (profile == Profile::Latest && self.cache_creation)
+    }
+
     fn set(&mut self, slot: Slot, index: usize) {
         self.at[slot as usize] = u16::try_from(index).unwrap_or(NOWHERE);
     }
@@ -486,10 +485,7 @@ pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Optio
     if !found.genai {
         return None;
     }
-    let restructure = found.maybe_duplicate
-        || found.legacy
-        || (opts.profile == Profile::Latest && found.cache_creation);
-    if restructure {
+    if found.restructures(opts.profile) {
         if found.maybe_duplicate {
             dedupe(attrs);
         }
@@ -616,10 +612,7 @@ pub(crate) fn conform_end<'a>(
         ..Found::default()
     };
     let found = pass_from(attrs, usize::from(layout.len), start, opts.profile);
-    if found.maybe_duplicate
-        || found.legacy
-        || (opts.profile == Profile::Latest && found.cache_creation)
-    {
+    if found.restructures(opts.profile) {
         return conform(attrs, opts);
     }
     shape(attrs, found)

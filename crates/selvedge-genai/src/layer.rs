@@ -41,22 +41,12 @@ pub(crate) struct GenAiState {
 
 /// The operation a span declares at creation, mapped to its constant.
 fn operation_of(value: &str) -> Option<&'static str> {
-    const ALL: &[&str] = &[
-        operation::CHAT,
-        operation::TEXT_COMPLETION,
-        operation::GENERATE_CONTENT,
-        operation::EMBEDDINGS,
-        operation::RETRIEVAL,
-        operation::CREATE_AGENT,
-        operation::INVOKE_AGENT,
-        operation::EXECUTE_TOOL,
-        operation::INVOKE_WORKFLOW,
-    ];
-    ALL.iter().copied().find(|op| *op == value).or_else(|| {
+    let known = |name: &str| operation::ALL.iter().copied().find(|op| *op == name);
+    known(value).or_else(|| {
         legacy::REQUEST_TYPE_VALUES
             .iter()
             .find(|(old, _)| *old == value)
-            .and_then(|(_, new)| ALL.iter().copied().find(|op| op == new))
+            .and_then(|(_, new)| known(new))
     })
 }
 
@@ -111,13 +101,7 @@ impl Fields {
 
     fn is_model_call(&self) -> bool {
         match self.operation {
-            Some(op) => matches!(
-                op,
-                operation::CHAT
-                    | operation::TEXT_COMPLETION
-                    | operation::GENERATE_CONTENT
-                    | operation::EMBEDDINGS
-            ),
+            Some(op) => operation::is_model_call(op),
             None => self.names_model,
         }
     }
@@ -286,12 +270,21 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        // Most events are neither errors nor carry an error field: told from
+        // their static metadata, without visiting their values.
+        let metadata = event.metadata();
+        let is_error = *metadata.level() == Level::ERROR;
+        if !is_error
+            && !metadata
+                .fields()
+                .iter()
+                .any(|f| matches!(f.name(), "error" | sc::ERROR_TYPE))
+        {
+            return;
+        }
         let mut found = ErrorEvent::default();
         event.record(&mut found);
-        if *event.metadata().level() != Level::ERROR
-            && !found.has_error
-            && found.error_type.is_none()
-        {
+        if !is_error && !found.has_error && found.error_type.is_none() {
             return;
         }
         let Some(span) = ctx.event_span(event) else {

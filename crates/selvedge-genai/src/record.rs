@@ -155,7 +155,7 @@ pub struct GenAiSpan {
     operation: &'static str,
     provider: Option<String>,
     subject_key: &'static str,
-    subject: Option<String>,
+    subject: String,
     server: Option<(String, u16)>,
 }
 
@@ -165,7 +165,7 @@ impl GenAiSpan {
             operation,
             provider: None,
             subject_key,
-            subject: Some(subject.to_string()),
+            subject: subject.to_string(),
             server: None,
         }
     }
@@ -220,10 +220,6 @@ impl GenAiSpan {
     /// Creates the span (a child of the current span). Enter it, or
     /// `.instrument()` a future with it.
     pub fn start(self) -> Span {
-        let name = match &self.subject {
-            Some(s) => format!("{} {s}", self.operation),
-            None => self.operation.to_string(),
-        };
         let (address, port) = match &self.server {
             Some((a, p)) => (Some(a.as_str()), Some(i64::from(*p))),
             None => (None, None),
@@ -231,7 +227,6 @@ impl GenAiSpan {
         let span = tracing::info_span!(
             target: "gen_ai",
             "gen_ai",
-            otel.name = %name,
             gen_ai.operation.name = self.operation,
             gen_ai.provider.name = self.provider.as_deref(),
             gen_ai.request.model = tracing::field::Empty,
@@ -248,9 +243,9 @@ impl GenAiSpan {
             gen_ai.conversation.id = tracing::field::Empty,
             gen_ai.tool.call.id = tracing::field::Empty,
         );
-        if let Some(subject) = &self.subject {
-            span.record(self.subject_key, subject.as_str());
-        }
+        // The name (`chat gpt-4o`) and kind come from these fields as the
+        // span starts (`GenAiTracer`).
+        span.record(self.subject_key, self.subject.as_str());
         span
     }
 }

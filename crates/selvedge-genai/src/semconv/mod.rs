@@ -108,6 +108,11 @@ pub mod operation {
     pub const EXECUTE_TOOL: &str = "execute_tool";
     /// Invoking a workflow.
     pub const INVOKE_WORKFLOW: &str = "invoke_workflow";
+    /// Whether `op` calls a model (and so has token usage).
+    pub(crate) fn is_model_call(op: &str) -> bool {
+        matches!(op, CHAT | TEXT_COMPLETION | GENERATE_CONTENT | EMBEDDINGS)
+    }
+
     /// Every operation.
     pub const ALL: &[&str] = &[
         CHAT,
