@@ -17,9 +17,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use opentelemetry::Context;
-use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use opentelemetry_sdk::Resource;
+
+use crate::fan_out::fan_out;
 
 /// `n` span processors fed in turn, one batch-sized run of spans each.
 #[derive(Debug)]
@@ -59,27 +61,9 @@ impl<P: SpanProcessor> Lanes<P> {
         if let [only] = self.lanes.as_slice() {
             return op(only);
         }
-        std::thread::scope(|scope| {
-            let op = &op;
-            let runs: Vec<_> = self
-                .lanes
-                .iter()
-                .map(|lane| {
-                    // Without a thread (the OS refused one), the lane runs here, in turn.
-                    std::thread::Builder::new()
-                        .name("selvedge-lane".into())
-                        .spawn_scoped(scope, move || op(lane))
-                        .map_err(|_| op(lane))
-                })
-                .collect();
-            // Stopping at the first error is fine: the scope still waits for every lane.
-            runs.into_iter().try_for_each(|run| match run {
-                Ok(thread) => thread.join().unwrap_or_else(|_| {
-                    Err(OTelSdkError::InternalFailure("export lane panicked".into()))
-                }),
-                Err(inline) => inline,
-            })
-        })
+        fan_out("selvedge-lane", &self.lanes, op)
+            .into_iter()
+            .collect()
     }
 }
 

@@ -95,6 +95,7 @@ mod console;
 pub mod env;
 mod error;
 mod exporter;
+mod fan_out;
 pub mod filter;
 #[cfg(feature = "otlp-grpc")]
 mod grpc_connector;

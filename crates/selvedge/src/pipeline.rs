@@ -26,6 +26,7 @@ use crate::accounting::{AccountedExporter, AccountedMetricExporter, AccountedPro
 use crate::config::{Config, Settings};
 use crate::console::{ConsoleMetricExporter, ConsoleSpanExporter};
 use crate::env::Env;
+use crate::fan_out::fan_out;
 use crate::lanes::Lanes;
 use crate::limits::LimitProcessor;
 use crate::logs::{self, LogWriter};
@@ -444,10 +445,21 @@ struct Providers {
     logs: Option<SdkLoggerProvider>,
 }
 
+#[derive(Clone, Copy)]
 enum Provider<'a> {
     Traces(&'a SdkTracerProvider),
     Metrics(&'a SdkMeterProvider),
     Logs(&'a SdkLoggerProvider),
+}
+
+impl Provider<'_> {
+    fn signal(&self) -> &'static str {
+        match self {
+            Provider::Traces(_) => "traces",
+            Provider::Metrics(_) => "metrics",
+            Provider::Logs(_) => "logs",
+        }
+    }
 }
 
 /// How a flush or shutdown of every provider went.
@@ -463,42 +475,26 @@ impl Providers {
     /// Runs `op` on every provider at once, so that a collector stalling one
     /// signal does not eat the others' share of the timeout.
     fn each(&self, op: impl Fn(Provider<'_>) -> OTelSdkResult + Sync) -> Outcome {
-        let all = [
-            self.traces
-                .as_ref()
-                .map(|p| ("traces", Provider::Traces(p))),
-            self.metrics
-                .as_ref()
-                .map(|p| ("metrics", Provider::Metrics(p))),
-            self.logs.as_ref().map(|p| ("logs", Provider::Logs(p))),
-        ];
-        let results: Vec<(&str, OTelSdkResult)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = all
-                .into_iter()
-                .flatten()
-                .map(|(signal, p)| (signal, scope.spawn(|| op(p))))
-                .collect();
-            handles
-                .into_iter()
-                .map(|(signal, h)| {
-                    let result = h
-                        .join()
-                        .unwrap_or_else(|_| Err(OTelSdkError::InternalFailure("panicked".into())));
-                    (signal, result)
-                })
-                .collect()
-        });
+        let all: Vec<Provider<'_>> = [
+            self.traces.as_ref().map(Provider::Traces),
+            self.metrics.as_ref().map(Provider::Metrics),
+            self.logs.as_ref().map(Provider::Logs),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let results = fan_out("selvedge-signal", all.iter().copied(), op);
         let mut outcome = Outcome {
             errors: Vec::new(),
             timed_out: false,
             metrics_ok: self.metrics.is_none(),
         };
-        for (signal, result) in results {
+        for (provider, result) in all.iter().zip(results) {
             match result {
-                Ok(()) => outcome.metrics_ok |= signal == "metrics",
+                Ok(()) => outcome.metrics_ok |= matches!(provider, Provider::Metrics(_)),
                 Err(e) => {
                     outcome.timed_out |= matches!(e, OTelSdkError::Timeout(_));
-                    outcome.errors.push(format!("{signal}: {e}"));
+                    outcome.errors.push(format!("{}: {e}", provider.signal()));
                 }
             }
         }
