@@ -14,11 +14,12 @@ use opentelemetry_sdk::Resource;
 #[derive(Debug)]
 pub(crate) struct LimitProcessor<P> {
     inner: P,
-    limit: usize,
+    /// `None`: no limit configured, spans pass untouched.
+    limit: Option<usize>,
 }
 
 impl<P> LimitProcessor<P> {
-    pub(crate) fn new(inner: P, limit: usize) -> Self {
+    pub(crate) fn new(inner: P, limit: Option<usize>) -> Self {
         Self { inner, limit }
     }
 }
@@ -33,19 +34,14 @@ fn cut(s: &str, limit: usize) -> Option<String> {
 }
 
 fn limit_value(value: &mut Value, limit: usize) {
+    let shorten = |s: &mut StringValue| {
+        if let Some(short) = cut(s.as_str(), limit) {
+            *s = StringValue::from(short);
+        }
+    };
     match value {
-        Value::String(s) => {
-            if let Some(short) = cut(s.as_str(), limit) {
-                *s = StringValue::from(short);
-            }
-        }
-        Value::Array(Array::String(items)) => {
-            for s in items.iter_mut() {
-                if let Some(short) = cut(s.as_str(), limit) {
-                    *s = StringValue::from(short);
-                }
-            }
-        }
+        Value::String(s) => shorten(s),
+        Value::Array(Array::String(items)) => items.iter_mut().for_each(shorten),
         _ => {}
     }
 }
@@ -56,16 +52,15 @@ impl<P: SpanProcessor> SpanProcessor for LimitProcessor<P> {
     }
 
     fn on_end(&self, mut span: SpanData) {
-        if self.limit == usize::MAX {
-            // No limit configured.
+        let Some(limit) = self.limit else {
             return self.inner.on_end(span);
-        }
+        };
         for kv in span.attributes.iter_mut() {
-            limit_value(&mut kv.value, self.limit);
+            limit_value(&mut kv.value, limit);
         }
         for event in span.events.events.iter_mut() {
             for kv in event.attributes.iter_mut() {
-                limit_value(&mut kv.value, self.limit);
+                limit_value(&mut kv.value, limit);
             }
         }
         self.inner.on_end(span);

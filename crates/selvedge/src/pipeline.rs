@@ -216,7 +216,7 @@ impl Pipeline {
                                         counters.clone(),
                                         config.max_queue_size,
                                     ),
-                                    config.attribute_value_length_limit.unwrap_or(usize::MAX),
+                                    config.attribute_value_length_limit,
                                 ),
                                 config.genai,
                             )
