@@ -474,8 +474,8 @@ impl Config {
                 Some(n) => Some(n),
                 None => {
                     let var = [
-                        "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-                        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                        env::OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+                        env::OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
                     ]
                     .into_iter()
                     .find_map(|name| e.var(name).map(|v| (name, v)));
@@ -494,24 +494,13 @@ impl Config {
         } else {
             gate.capture
         };
-        let content_max_part_bytes = match s.content_max_part_bytes {
-            Some(n) => n,
-            None => match e.var(selvedge_content::SELVEDGE_CONTENT_MAX_BYTES) {
-                Some(v) => v
-                    .trim()
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| {
-                        invalid(
-                            selvedge_content::SELVEDGE_CONTENT_MAX_BYTES,
-                            &v,
-                            "expected a positive number of bytes",
-                        )
-                    })?,
-                None => selvedge_content::DEFAULT_MAX_PART_BYTES,
-            },
-        };
+        let content_max_part_bytes = positive(
+            s.content_max_part_bytes,
+            "TelemetryBuilder::with_content_max_part_bytes",
+            e,
+            selvedge_content::SELVEDGE_CONTENT_MAX_BYTES,
+            selvedge_content::DEFAULT_MAX_PART_BYTES,
+        )?;
         let wants_events = matches!(
             content,
             selvedge_content::Capture::EventOnly | selvedge_content::Capture::SpanAndEvent
@@ -1195,6 +1184,8 @@ mod tests {
             ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "two"),
             ("OTEL_METRIC_EXPORT_INTERVAL", "1m"),
             ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "big"),
+            ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "-1"),
+            ("SELVEDGE_CONTENT_MAX_BYTES", "0"),
         ];
         for &(var, value) in cases {
             let vars: Vec<(&'static str, &'static str)> = vec![(leak(var), leak(value))];

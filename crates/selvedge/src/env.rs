@@ -38,6 +38,10 @@ pub const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE
 /// Span export requests in flight at once (selvedge honours it with parallel
 /// batch processors; the SDK's thread-based processor ignores it).
 pub const OTEL_BSP_MAX_CONCURRENT_EXPORTS: &str = "OTEL_BSP_MAX_CONCURRENT_EXPORTS";
+/// Longest string attribute value on spans, in characters (wins over the next).
+pub const OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str = "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+/// Longest string attribute value, in characters, for every signal.
+pub const OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT";
 /// Metric export interval in milliseconds.
 pub const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
 /// Log filter directives, as for `tracing_subscriber::EnvFilter`.
