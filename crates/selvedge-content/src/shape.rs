@@ -79,28 +79,29 @@ impl Shaping {
     pub fn apply(&self, text: &str) -> String {
         let mut s: Cow<'_, str> = Cow::Borrowed(text);
         if self.redact_secrets {
-            if let Cow::Owned(o) = secrets().replace_all(&s, REDACTED) {
-                s = Cow::Owned(o);
-            }
+            rewrite(&mut s, |t| secrets().replace_all(t, REDACTED));
         }
         if self.redact_emails {
-            if let Cow::Owned(o) = emails().replace_all(&s, REDACTED) {
-                s = Cow::Owned(o);
-            }
+            rewrite(&mut s, |t| emails().replace_all(t, REDACTED));
         }
         if let Some(hook) = &self.redactor {
-            if let Cow::Owned(o) = hook(&s) {
-                s = Cow::Owned(o);
-            }
+            rewrite(&mut s, |t| hook(t));
         }
-        truncate(&s, self.max_part_bytes)
+        truncate(s, self.max_part_bytes)
+    }
+}
+
+/// Applies one redaction step; it allocates only when it changes something.
+fn rewrite(s: &mut Cow<'_, str>, step: impl FnOnce(&str) -> Cow<'_, str>) {
+    if let Cow::Owned(changed) = step(s) {
+        *s = Cow::Owned(changed);
     }
 }
 
 /// Cuts `s` to at most `max` bytes at a character boundary, marking the cut.
-pub(crate) fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: Cow<'_, str>, max: usize) -> String {
     if s.len() <= max {
-        return s.to_string();
+        return s.into_owned();
     }
     let mut cut = max;
     while !s.is_char_boundary(cut) {
@@ -117,18 +118,18 @@ mod tests {
     #[test]
     fn truncation_never_splits_a_character_and_says_how_much() {
         let s = "ab€€€"; // € is 3 bytes
-        assert_eq!(truncate(s, 4), "ab…[truncated 3 chars]");
-        assert_eq!(truncate(s, 5), "ab€…[truncated 2 chars]");
-        assert_eq!(truncate(s, 100), s);
+        assert_eq!(truncate(s.into(), 4), "ab…[truncated 3 chars]");
+        assert_eq!(truncate(s.into(), 5), "ab€…[truncated 2 chars]");
+        assert_eq!(truncate(s.into(), 100), s);
         let huge = "x".repeat(10 * 1024 * 1024);
-        let cut = truncate(&huge, DEFAULT_MAX_PART_BYTES);
+        let cut = truncate(huge.as_str().into(), DEFAULT_MAX_PART_BYTES);
         assert!(cut.len() < DEFAULT_MAX_PART_BYTES + 40);
         assert!(cut.ends_with(&format!(
             "[truncated {} chars]",
             huge.len() - DEFAULT_MAX_PART_BYTES
         )));
         let emoji = "😀".repeat(5000);
-        assert!(truncate(&emoji, 8191).starts_with('😀'));
+        assert!(truncate(emoji.as_str().into(), 8191).starts_with('😀'));
     }
 
     #[test]
