@@ -101,12 +101,7 @@ pub struct Message {
 impl Message {
     /// A message with `role` and one text part.
     pub fn new(role: impl Into<String>, text: impl Into<String>) -> Self {
-        Message {
-            role: role.into(),
-            parts: vec![Part::text(text)],
-            name: None,
-            finish_reason: None,
-        }
+        Self::with_parts(role, vec![Part::text(text)])
     }
 
     /// A user message.
