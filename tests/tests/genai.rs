@@ -475,26 +475,19 @@ fn metrics_follow_the_spec_and_ignore_sampling() {
         .iter()
         .find(|p| point_attr(p, "error.type").is_none())
         .expect("success series");
-    assert_eq!(
-        point_attr(ok, "gen_ai.operation.name"),
-        Some(&Value::StringValue("chat".into()))
-    );
-    assert_eq!(
-        point_attr(ok, "gen_ai.provider.name"),
-        Some(&Value::StringValue("openai".into()))
-    );
-    assert_eq!(
-        point_attr(ok, "gen_ai.request.model"),
-        Some(&Value::StringValue("gpt-4o".into()))
-    );
-    assert_eq!(
-        point_attr(ok, "gen_ai.response.model"),
-        Some(&Value::StringValue("gpt-4o-2024-08-06".into()))
-    );
-    assert_eq!(
-        point_attr(ok, "server.address"),
-        Some(&Value::StringValue("api.openai.com".into()))
-    );
+    for (key, want) in [
+        ("gen_ai.operation.name", "chat"),
+        ("gen_ai.provider.name", "openai"),
+        ("gen_ai.request.model", "gpt-4o"),
+        ("gen_ai.response.model", "gpt-4o-2024-08-06"),
+        ("server.address", "api.openai.com"),
+    ] {
+        assert_eq!(
+            point_attr(ok, key),
+            Some(&Value::StringValue(want.into())),
+            "{key}"
+        );
+    }
     assert_eq!(point_attr(ok, "server.port"), Some(&Value::IntValue(443)));
     let failed = points
         .iter()
