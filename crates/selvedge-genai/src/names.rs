@@ -6,6 +6,10 @@
 //! allocation on the application thread is not free where the batch thread
 //! frees finished spans concurrently: it measured ~10 % of a span's cost in the
 //! default pipeline (malloc arena contention).
+//!
+//! Each name is kept with the [`Layout`] of the spans that started with it, so
+//! `GenAiProcessor` can find, from the finished span's name alone, where the
+//! start left its attributes ([`layout_of`]).
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -138,5 +142,14 @@ mod tests {
             other => panic!("expected shared names, got {other:?}"),
         }
         assert_eq!(named("names-test-other"), "chat names-test-other");
+    }
+
+    #[test]
+    fn only_an_interned_name_gives_back_its_layout() {
+        let name = named("names-test-layout");
+        assert!(layout_of(&name).is_some());
+        let same_text = String::from("chat names-test-layout");
+        assert_eq!(layout_of(&same_text), None, "found by address, not by text");
+        assert_eq!(layout_of(&name[..4]), None, "a prefix of an interned name");
     }
 }
