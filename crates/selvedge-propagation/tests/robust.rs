@@ -184,6 +184,9 @@ fn json_messages_of_any_shape() {
     // Other SDKs write lower-case keys; upper-case ones are still found.
     assert!(trace_of(&json!({"_trace_context": {"TraceParent": VALID}})).is_some());
     assert!(trace_of(&map(&[("TRACEPARENT", VALID)])).is_some());
+    let sorted: std::collections::BTreeMap<String, String> =
+        map(&[("Traceparent", VALID)]).into_iter().collect();
+    assert!(trace_of(&sorted).is_some());
 }
 
 #[test]
