@@ -85,11 +85,21 @@ pub mod workload {
     }
 }
 
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
 /// A real third-party OTLP collector, rotel, run as a child process on loopback
 /// (for the tests that need one; the binary comes from `SELVEDGE_ROTEL`).
 pub mod rotel {
     use std::io::Read;
-    use std::net::{TcpListener, TcpStream};
+    use std::net::TcpStream;
+
+    use crate::free_port;
     use std::process::{Child, Command, Stdio};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
@@ -199,13 +209,5 @@ pub mod rotel {
             let _ = self.child.wait();
             let _ = std::fs::remove_file(&self.log);
         }
-    }
-
-    /// A port on 127.0.0.1 that was free a moment ago.
-    pub fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port()
     }
 }

@@ -5,15 +5,7 @@ use std::time::Duration;
 
 use selvedge::{Protocol, Telemetry};
 use selvedge_testkit::{Behavior, Receiver};
-use selvedge_tests::CapturedWriter;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use selvedge_tests::{free_port, CapturedWriter};
 
 /// A pipeline aimed at ports where no collector listens yet; returns it and the two ports.
 fn aimed_at_free_ports(protocol: Protocol) -> (selvedge::Telemetry, tracing::Dispatch, u16, u16) {
