@@ -229,7 +229,7 @@ fn failing_call() -> Result<(), String> {
 #[test]
 fn failures_get_error_type_and_status() {
     let receiver = Receiver::start();
-    let spans = run(&receiver, builder(&receiver), 4, || {
+    let spans = run(&receiver, builder(&receiver), 5, || {
         let _ = failing_call();
         let span = GenAiSpan::chat("openai", "gpt-4o-mini").start();
         span.in_scope(|| mark_error(&span, "timeout"));
@@ -237,6 +237,10 @@ fn failures_get_error_type_and_status() {
         GenAiSpan::chat("openai", "o3")
             .start()
             .in_scope(|| tracing::warn!(error.type = "rate_limit", "retrying"));
+        // Not an ERROR event, but it carries an error.
+        GenAiSpan::chat("openai", "o1")
+            .start()
+            .in_scope(|| tracing::warn!(error = "connection reset", "retrying"));
         // An ordinary event is no failure.
         GenAiSpan::chat("openai", "o4-mini")
             .start()
@@ -251,6 +255,9 @@ fn failures_get_error_type_and_status() {
     let warned = spans.named("chat o3");
     assert_eq!(warned.attr_str("error.type"), Some("rate_limit"));
     assert_eq!(warned.status_code(), 2);
+    let errored = spans.named("chat o1");
+    assert_eq!(errored.attr_str("error.type"), Some("_OTHER"));
+    assert_eq!(errored.status_code(), 2);
     let fine = spans.named("chat o4-mini");
     assert!(fine.attr_str("error.type").is_none());
     assert_eq!(fine.status_code(), 0);

@@ -150,8 +150,10 @@ struct ErrorEvent {
 
 impl Visit for ErrorEvent {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == sc::ERROR_TYPE {
-            self.error_type = Some(value.to_string());
+        match field.name() {
+            "error" => self.has_error = true,
+            sc::ERROR_TYPE => self.error_type = Some(value.to_string()),
+            _ => {}
         }
     }
 
