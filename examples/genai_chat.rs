@@ -56,11 +56,23 @@ async fn chat_completions(Json(request): Json<Value>) -> axum::response::Respons
 
 use axum::response::IntoResponse;
 
-fn usage(v: &Value) -> Usage {
-    Usage::new(
-        v["prompt_tokens"].as_u64().unwrap_or(0),
-        v["completion_tokens"].as_u64().unwrap_or(0),
-    )
+/// What an OpenAI-style reply (or a stream's last chunk) says about the call;
+/// `finish` holds its finish reason (`finish_reason(reply)`).
+fn call_response<'a>(reply: &'a Value, finish: &'a [&'a str]) -> Response<'a> {
+    let usage = &reply["usage"];
+    Response {
+        id: reply["id"].as_str(),
+        model: reply["model"].as_str(),
+        finish_reasons: finish,
+        usage: Usage::new(
+            usage["prompt_tokens"].as_u64().unwrap_or(0),
+            usage["completion_tokens"].as_u64().unwrap_or(0),
+        ),
+    }
+}
+
+fn finish_reason(reply: &Value) -> [&str; 1] {
+    [reply["choices"][0]["finish_reason"].as_str().unwrap_or("")]
 }
 
 /// One non-streaming chat call, as a conformant span.
@@ -86,18 +98,9 @@ async fn chat(
                 .await?,
         )
         .unwrap_or_default();
-        let finish = reply["choices"][0]["finish_reason"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
         record_response(
             &tracing::Span::current(),
-            &Response {
-                id: reply["id"].as_str(),
-                model: reply["model"].as_str(),
-                finish_reasons: &[finish.as_str()],
-                usage: usage(&reply["usage"]),
-            },
+            &call_response(&reply, &finish_reason(&reply)),
         );
         Ok(reply)
     }
@@ -145,13 +148,7 @@ async fn chat_stream(
                 last = chunk;
             }
         }
-        let finish = last["choices"][0]["finish_reason"].as_str().unwrap_or("").to_string();
-        stream.finish(&Response {
-            id: last["id"].as_str(),
-            model: last["model"].as_str(),
-            finish_reasons: &[finish.as_str()],
-            usage: usage(&last["usage"]),
-        });
+        stream.finish(&call_response(&last, &finish_reason(&last)));
         Ok(text)
     }
     .instrument(span)
