@@ -403,6 +403,55 @@ fn agents_roll_up_the_usage_beneath_them() {
 }
 
 #[test]
+fn roll_ups_pass_plain_spans_and_nest_in_workflows() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 6, || {
+        let workflow = GenAiSpan::invoke_workflow("triage").start();
+        workflow.in_scope(|| {
+            let agent = GenAiSpan::invoke_agent("planner").start();
+            agent.in_scope(|| {
+                // A plain span between the agent and its model call.
+                let step = tracing::info_span!("plan.step");
+                step.in_scope(|| {
+                    // Plain #[instrument]-style fields, tokens as u64.
+                    let call = tracing::info_span!(
+                        "llm.call",
+                        gen_ai.operation.name = "chat",
+                        gen_ai.request.model = "gpt-4o",
+                        gen_ai.usage.input_tokens = 100_u64,
+                        gen_ai.usage.output_tokens = tracing::field::Empty,
+                    );
+                    call.in_scope(|| {
+                        call.record("gen_ai.usage.output_tokens", 9_u64);
+                    });
+                });
+            });
+            // A model call in the workflow itself, and an agent with none.
+            let call = GenAiSpan::chat("openai", "gpt-4o-mini").start();
+            call.in_scope(|| record_usage(&call, &Usage::new(5, 1)));
+            let idle = GenAiSpan::invoke_agent("idle").start();
+            drop(idle);
+        });
+    });
+    let agent = spans.named("invoke_agent planner");
+    assert_eq!(agent.attr_i64(ROLLUP_INPUT_TOKENS), Some(100));
+    assert_eq!(agent.attr_i64(ROLLUP_OUTPUT_TOKENS), Some(9));
+    assert_eq!(agent.attr_i64(ROLLUP_MODEL_CALLS), Some(1));
+    let workflow = spans.named("invoke_workflow triage");
+    assert_eq!(workflow.attr_i64(ROLLUP_INPUT_TOKENS), Some(105));
+    assert_eq!(workflow.attr_i64(ROLLUP_OUTPUT_TOKENS), Some(10));
+    assert_eq!(workflow.attr_i64(ROLLUP_MODEL_CALLS), Some(2));
+    let idle = spans.named("invoke_agent idle");
+    assert_eq!(
+        idle.attr_i64(ROLLUP_MODEL_CALLS),
+        None,
+        "nothing ran beneath"
+    );
+    let step = spans.named("plan.step");
+    assert_eq!(step.attr_i64(ROLLUP_MODEL_CALLS), None, "not a container");
+}
+
+#[test]
 fn the_latest_profile_renames() {
     let receiver = Receiver::start();
     let builder = builder(&receiver).with_genai_profile(Profile::Latest);

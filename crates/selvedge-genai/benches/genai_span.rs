@@ -66,7 +66,7 @@ fn layer_only(c: &mut Criterion) {
         .with_span_processor(simple())
         .build();
     let subscriber = tracing_subscriber::registry()
-        .with(GenAiLayer::new(Options::default()))
+        .with(GenAiLayer::new())
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
     tracing::subscriber::with_default(subscriber, || {
         c.bench_function("genai/layer_only", |b| b.iter(llm_call));

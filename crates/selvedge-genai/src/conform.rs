@@ -44,8 +44,7 @@ impl<'a> Shape<'a> {
     /// token counts, and its time to first chunk; `None` for operations that
     /// have no client metrics (tools, workflows).
     pub(crate) fn measurements(&self) -> Option<(SeriesKey<'a>, Tokens, Stream<'a>)> {
-        let model_call = operation::is_model_call(self.operation);
-        let metered = model_call
+        let metered = operation::is_model_call(self.operation)
             || matches!(
                 self.operation,
                 operation::RETRIEVAL | operation::CREATE_AGENT | operation::INVOKE_AGENT
@@ -55,30 +54,17 @@ impl<'a> Shape<'a> {
         }
         let (attrs, at) = (self.attrs, &self.at);
         let text = |slot| text_at(attrs, at.at(slot));
-        let int = |slot| match &attrs[at.at(slot)?].value {
-            Value::I64(n) => Some(*n),
-            _ => None,
-        };
         let key = SeriesKey {
             operation: self.operation,
             provider: text(Slot::Provider),
             request_model: text(Slot::RequestModel),
             response_model: text(Slot::ResponseModel),
             server_address: text(Slot::ServerAddress),
-            server_port: int(Slot::ServerPort),
+            server_port: self.int(Slot::ServerPort),
             error_type: text(Slot::ErrorType),
         };
-        let tokens = match model_call {
-            true => Tokens {
-                input: int(Slot::Input),
-                output: int(Slot::Output),
-                cache_read: int(Slot::CacheRead),
-                cache_write: int(Slot::CacheWrite),
-                reasoning: int(Slot::Reasoning),
-            },
-            // Agents and retrievals report no tokens of their own.
-            false => Tokens::default(),
-        };
+        // Agents and retrievals report no tokens of their own.
+        let tokens = self.usage().unwrap_or_default();
         let time_to_first_chunk =
             at.at(Slot::TimeToFirstChunk)
                 .and_then(|i| match &attrs[i].value {
@@ -94,6 +80,28 @@ impl<'a> Shape<'a> {
             chunk_intervals,
         };
         Some((key, tokens, stream))
+    }
+
+    /// A model call's token counts; `None` for other operations.
+    pub(crate) fn usage(&self) -> Option<Tokens> {
+        if !operation::is_model_call(self.operation) {
+            return None;
+        }
+        Some(Tokens {
+            input: self.int(Slot::Input),
+            output: self.int(Slot::Output),
+            cache_read: self.int(Slot::CacheRead),
+            cache_write: self.int(Slot::CacheWrite),
+            reasoning: self.int(Slot::Reasoning),
+        })
+    }
+
+    /// The integer at `slot`.
+    fn int(&self, slot: Slot) -> Option<i64> {
+        match &self.attrs[self.at.at(slot)?].value {
+            Value::I64(n) => Some(*n),
+            _ => None,
+        }
     }
 
     /// Where the chunk intervals a [`Streaming`](crate::Streaming) guard left

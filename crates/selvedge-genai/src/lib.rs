@@ -30,12 +30,13 @@
 //!   kinds, the operation and the types of the attributes a span starts with
 //!   are fixed as it *starts* (kinds cannot change later; samplers see them).
 //! - [`GenAiProcessor`] wraps the span processor: values recorded later are
-//!   conformed as the span *ends* (only those, in the usual case), and the
-//!   GenAI client metrics are recorded from the finished span.
+//!   conformed as the span *ends* (only those, in the usual case), usage is
+//!   rolled up onto agents and workflows, and the GenAI client metrics are
+//!   recorded from the finished span.
 //! - [`GenAiSampler`] wraps the sampler: GenAI spans it would drop are
 //!   recorded but not exported, so the metrics count them too.
 //! - [`GenAiLayer`] sits before the tracing-opentelemetry layer: `error.type`
-//!   from error events, and token roll-ups onto agent and workflow spans.
+//!   from error events.
 //!
 //! The `selvedge` setup crate wires all four. Wiring them by hand:
 //!
@@ -61,7 +62,7 @@
 //!     .with_sampler(GenAiSampler::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))))
 //!     .build();
 //! let subscriber = tracing_subscriber::registry()
-//!     .with(GenAiLayer::new(options)) // before (inside) the OTel layer
+//!     .with(GenAiLayer::new()) // before (inside) the OTel layer
 //!     .with(tracing_opentelemetry::layer().with_tracer(GenAiTracer::new(tracers.tracer("app"), options)));
 //! tracing::subscriber::with_default(subscriber, || {
 //!     // instrumented code
@@ -79,6 +80,7 @@ mod metrics;
 mod names;
 mod processor;
 mod record;
+mod rollup;
 mod sampler;
 pub mod semconv;
 mod tracer;
@@ -86,11 +88,12 @@ mod tracer;
 pub use config::{
     Options, Profile, LATEST_OPT_IN, OTEL_SEMCONV_STABILITY_OPT_IN, SELVEDGE_GENAI_COMPAT,
 };
-pub use layer::{GenAiLayer, ROLLUP_INPUT_TOKENS, ROLLUP_MODEL_CALLS, ROLLUP_OUTPUT_TOKENS};
+pub use layer::GenAiLayer;
 pub use processor::GenAiProcessor;
 pub use record::{
     mark_error, record_response, record_usage, GenAiSpan, Response, Streaming, Usage,
     MAX_CHUNK_INTERVALS,
 };
+pub use rollup::{ROLLUP_INPUT_TOKENS, ROLLUP_MODEL_CALLS, ROLLUP_OUTPUT_TOKENS};
 pub use sampler::GenAiSampler;
 pub use tracer::GenAiTracer;

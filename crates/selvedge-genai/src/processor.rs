@@ -13,6 +13,7 @@ use crate::config::Options;
 use crate::conform::conform_end;
 use crate::metrics::Instruments;
 use crate::names::layout_of;
+use crate::rollup;
 
 /// Wraps the span processor: before a finished GenAI span is handed on, its
 /// attributes are conformed once more — values recorded after the span started
@@ -80,8 +81,12 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
 
     fn on_end(&self, mut span: SpanData) {
         let mut internal = None;
+        let mut usage = None;
         let layout = layout_of(&span.name);
         if let Some(shape) = conform_end(&mut span.attributes, layout, &self.options) {
+            if rollup::any_open() {
+                usage = shape.usage();
+            }
             if let Some(instruments) = &self.instruments {
                 if let Some((key, tokens, stream)) = shape.measurements() {
                     let seconds = span
@@ -107,6 +112,11 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
         // Only for the metrics: never exported.
         if let Some(i) = internal {
             span.attributes.remove(i);
+        }
+        if rollup::any_open() {
+            if let Some(sums) = rollup::ended(span.span_context.span_id(), usage) {
+                span.attributes.extend(sums.attributes());
+            }
         }
         self.inner.on_end(span);
     }

@@ -5,9 +5,7 @@ use std::time::Instant;
 use opentelemetry::{Array, StringValue, Value};
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::registry::{LookupSpan, Registry};
 
-use crate::layer::GenAiState;
 use crate::semconv::{self as sc, operation, v1_41};
 
 /// Token usage of one model call. `input` includes cached tokens, as the
@@ -54,20 +52,6 @@ fn int(n: u64) -> Value {
     Value::I64(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-/// Runs `f` on the span's GenAI state, if the GenAI layer tracks it (a model
-/// call beneath an agent or workflow, for the roll-up).
-fn with_state(span: &Span, f: impl FnOnce(&mut GenAiState)) {
-    span.with_subscriber(|(id, dispatch)| {
-        if let Some(registry) = dispatch.downcast_ref::<Registry>() {
-            if let Some(data) = registry.span(id) {
-                if let Some(state) = data.extensions_mut().get_mut::<GenAiState>() {
-                    f(state);
-                }
-            }
-        }
-    });
-}
-
 /// Records token usage on `span`, as integers, and for the token metrics and
 /// the roll-up onto agent spans.
 pub fn record_usage(span: &Span, usage: &Usage) {
@@ -91,15 +75,6 @@ pub fn record_usage(span: &Span, usage: &Usage) {
             span.set_attribute(key, int(n));
         }
     }
-    let as_i64 = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-    with_state(span, |state| {
-        let t = &mut state.tokens;
-        t.input = as_i64(usage.input_tokens).or(t.input);
-        t.output = as_i64(usage.output_tokens).or(t.output);
-        t.cache_read = as_i64(usage.cache_read_input_tokens).or(t.cache_read);
-        t.cache_write = as_i64(usage.cache_creation_input_tokens).or(t.cache_write);
-        t.reasoning = as_i64(usage.reasoning_output_tokens).or(t.reasoning);
-    });
 }
 
 /// Records a model response on `span`: id, model, finish reasons (a string

@@ -1,10 +1,12 @@
 //! [`GenAiTracer`]: conforms GenAI spans as they start.
 
-use opentelemetry::trace::{SpanBuilder, Tracer};
+use opentelemetry::trace::{Span as _, SpanBuilder, TraceContextExt as _, Tracer};
 use opentelemetry::Context;
 
 use crate::config::Options;
 use crate::conform::conform;
+use crate::rollup;
+use crate::semconv::operation;
 
 /// Wraps the tracer given to tracing-opentelemetry, so every GenAI span gets
 /// its conventional name (`chat gpt-4o`, `execute_tool get_weather`), kind
@@ -14,6 +16,10 @@ use crate::conform::conform;
 /// Pair it with [`GenAiProcessor`](crate::GenAiProcessor), which conforms what
 /// is recorded after the start; the name it gives a span also lets the
 /// processor find where the start left everything (plain text to anyone else).
+///
+/// It also notes agent and workflow spans, and while one is open the spans
+/// that start beneath it, so the processor can roll the usage of the model
+/// calls up onto them.
 ///
 /// Spans without `gen_ai.*` / `llm.*` fields pass through untouched.
 ///
@@ -43,12 +49,20 @@ impl<T: Tracer> Tracer for GenAiTracer<T> {
     type Span = T::Span;
 
     fn build_with_context(&self, mut builder: SpanBuilder, parent_cx: &Context) -> Self::Span {
+        let mut container = false;
         if let Some(attrs) = builder.attributes.as_mut() {
             if let Some(shape) = conform(attrs, &self.options) {
                 builder.name = crate::names::name(&shape);
                 builder.span_kind = Some(shape.kind);
+                container = operation::is_container(shape.operation);
             }
         }
-        self.inner.build_with_context(builder, parent_cx)
+        let span = self.inner.build_with_context(builder, parent_cx);
+        // Agents and workflows, and while one is open the spans beneath it.
+        if container || rollup::any_open() {
+            let parent = parent_cx.span().span_context().span_id();
+            rollup::started(span.span_context().span_id(), parent, container);
+        }
+        span
     }
 }

@@ -262,7 +262,7 @@ impl Pipeline {
                 .with_filter(filter::exclude_transport())
         });
         // Not wrapped in Option: `Option<Layer>` does not forward `on_register_dispatch`.
-        let genai_layer = GenAiLayer::new(config.genai);
+        let genai_layer = GenAiLayer::new();
         let metrics_layer = meter_provider.as_ref().map(|mp| {
             tracing_opentelemetry::MetricsLayer::new(mp.clone())
                 .with_filter(filter::exclude_transport())

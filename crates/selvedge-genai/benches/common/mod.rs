@@ -107,12 +107,10 @@ pub fn with_genai(processor: impl SpanProcessor + 'static) -> Stack {
             Sampler::AlwaysOn,
         ))))
         .build();
-    let subscriber = tracing_subscriber::registry()
-        .with(GenAiLayer::new(options))
-        .with(
-            tracing_opentelemetry::layer()
-                .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options)),
-        );
+    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
+        tracing_opentelemetry::layer()
+            .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options)),
+    );
     Stack {
         dispatch: Dispatch::new(subscriber),
         tracers,

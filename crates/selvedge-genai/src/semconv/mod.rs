@@ -112,6 +112,10 @@ pub mod operation {
     pub(crate) fn is_model_call(op: &str) -> bool {
         matches!(op, CHAT | TEXT_COMPLETION | GENERATE_CONTENT | EMBEDDINGS)
     }
+    /// Whether `op` runs other operations and gets their usage rolled up.
+    pub(crate) fn is_container(op: &str) -> bool {
+        matches!(op, INVOKE_AGENT | INVOKE_WORKFLOW)
+    }
 
     /// Every operation.
     pub const ALL: &[&str] = &[

@@ -1,0 +1,248 @@
+//! Token roll-ups: an `invoke_agent` / `invoke_workflow` span gets the summed
+//! usage of the model calls beneath it.
+//!
+//! Kept by OTel span id, from the conformed spans: [`GenAiTracer`] notes a
+//! container as it starts and, while any container is open, every span that
+//! starts beneath one (plain spans in between included — a finished model
+//! call only knows its direct parent); [`GenAiProcessor`] adds a finished
+//! model call's token counts to its container, and writes a container's sums
+//! onto it as it ends (children end first). While no container is open, each
+//! side costs one atomic load.
+//!
+//! [`GenAiTracer`]: crate::GenAiTracer
+//! [`GenAiProcessor`]: crate::GenAiProcessor
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex};
+
+use opentelemetry::trace::SpanId;
+use opentelemetry::KeyValue;
+
+use crate::metrics::Tokens;
+
+/// Roll-up attribute: input tokens of every model call beneath an agent or workflow span.
+pub const ROLLUP_INPUT_TOKENS: &str = "selvedge.rollup.gen_ai.usage.input_tokens";
+/// Roll-up attribute: output tokens of every model call beneath an agent or workflow span.
+pub const ROLLUP_OUTPUT_TOKENS: &str = "selvedge.rollup.gen_ai.usage.output_tokens";
+/// Roll-up attribute: how many model calls ran beneath an agent or workflow span.
+pub const ROLLUP_MODEL_CALLS: &str = "selvedge.rollup.gen_ai.model_calls";
+
+/// Spans tracked at most; past this, spans starting beneath a container are
+/// not followed (their usage is not rolled up) until some end.
+const MAX_TRACKED: usize = 65_536;
+
+/// What a container has summed so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Sums {
+    input: Option<i64>,
+    output: Option<i64>,
+    calls: i64,
+}
+
+impl Sums {
+    fn add(&mut self, other: Sums) {
+        let add = |a: &mut Option<i64>, b: Option<i64>| {
+            if let Some(b) = b {
+                *a = Some(a.unwrap_or(0).saturating_add(b));
+            }
+        };
+        add(&mut self.input, other.input);
+        add(&mut self.output, other.output);
+        self.calls += other.calls;
+    }
+
+    /// The roll-up attributes (none when no model call ran beneath).
+    pub(crate) fn attributes(&self) -> impl Iterator<Item = KeyValue> {
+        let calls = (self.calls > 0).then_some(self.calls);
+        [
+            calls.and(self.input).map(|n| (ROLLUP_INPUT_TOKENS, n)),
+            calls.and(self.output).map(|n| (ROLLUP_OUTPUT_TOKENS, n)),
+            calls.map(|n| (ROLLUP_MODEL_CALLS, n)),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|(k, n)| KeyValue::new(k, n))
+    }
+}
+
+#[derive(Debug)]
+enum Node {
+    /// An agent or workflow, with the container it runs in, if any.
+    Container { within: Option<SpanId>, sums: Sums },
+    /// Any other span started beneath a container.
+    Beneath(SpanId),
+}
+
+/// The open containers and the spans beneath them.
+#[derive(Debug, Default)]
+pub(crate) struct Tree {
+    nodes: HashMap<SpanId, Node>,
+    containers: usize,
+}
+
+impl Tree {
+    /// The container `id` is (or runs beneath).
+    fn container_of(&self, id: SpanId) -> Option<SpanId> {
+        match self.nodes.get(&id)? {
+            Node::Container { .. } => Some(id),
+            Node::Beneath(c) => Some(*c),
+        }
+    }
+
+    /// A span started, as a child of `parent`.
+    pub(crate) fn started(&mut self, id: SpanId, parent: SpanId, container: bool) {
+        if self.nodes.len() >= MAX_TRACKED {
+            return;
+        }
+        let within = self.container_of(parent);
+        let node = match (container, within) {
+            (true, within) => {
+                self.containers += 1;
+                Node::Container {
+                    within,
+                    sums: Sums::default(),
+                }
+            }
+            (false, Some(c)) => Node::Beneath(c),
+            (false, None) => return,
+        };
+        if let Some(Node::Container { .. }) = self.nodes.insert(id, node) {
+            // The same id twice (not from one SDK): keep the count right.
+            self.containers -= 1;
+        }
+    }
+
+    /// A span ended; `usage` is a model call's token counts. Returns a
+    /// container's sums, to be set on it.
+    pub(crate) fn ended(&mut self, id: SpanId, usage: Option<Tokens>) -> Option<Sums> {
+        match self.nodes.remove(&id)? {
+            Node::Beneath(c) => {
+                if let (Some(t), Some(Node::Container { sums, .. })) =
+                    (usage, self.nodes.get_mut(&c))
+                {
+                    sums.add(Sums {
+                        input: t.input,
+                        output: t.output,
+                        calls: 1,
+                    });
+                }
+                None
+            }
+            Node::Container { within, sums } => {
+                self.containers -= 1;
+                if let Some(Node::Container { sums: outer, .. }) =
+                    within.and_then(|w| self.nodes.get_mut(&w))
+                {
+                    outer.add(sums);
+                }
+                if self.containers == 0 {
+                    // Spans never seen ending (dropped by the sampler) go too.
+                    self.nodes.clear();
+                } else {
+                    self.nodes
+                        .retain(|_, n| !matches!(n, Node::Beneath(c) if *c == id));
+                }
+                Some(sums)
+            }
+        }
+    }
+}
+
+static TREE: LazyLock<Mutex<Tree>> = LazyLock::new(Default::default);
+
+/// Containers open: while zero, nothing is tracked.
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether any container is open (else spans need no tracking).
+pub(crate) fn any_open() -> bool {
+    OPEN.load(Ordering::Acquire) != 0
+}
+
+/// See [`Tree::started`].
+pub(crate) fn started(id: SpanId, parent: SpanId, container: bool) {
+    if let Ok(mut tree) = TREE.lock() {
+        tree.started(id, parent, container);
+        OPEN.store(tree.containers, Ordering::Release);
+    }
+}
+
+/// See [`Tree::ended`].
+pub(crate) fn ended(id: SpanId, usage: Option<Tokens>) -> Option<Sums> {
+    let mut tree = TREE.lock().ok()?;
+    let sums = tree.ended(id, usage);
+    OPEN.store(tree.containers, Ordering::Release);
+    sums
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u64) -> SpanId {
+        SpanId::from(n)
+    }
+
+    fn usage(input: i64, output: i64) -> Option<Tokens> {
+        Some(Tokens {
+            input: Some(input),
+            output: Some(output),
+            ..Tokens::default()
+        })
+    }
+
+    #[test]
+    fn nested_containers_sum_through_plain_spans() {
+        let mut t = Tree::default();
+        t.started(id(1), SpanId::INVALID, true); // workflow
+        t.started(id(2), id(1), true); // agent
+        t.started(id(3), id(2), false); // plain span
+        t.started(id(4), id(3), false); // chat beneath it
+        t.started(id(5), id(1), false); // chat in the workflow itself
+        assert_eq!(t.ended(id(4), usage(10, 2)), None);
+        assert_eq!(t.ended(id(3), None), None);
+        let agent = t.ended(id(2), None).expect("a container");
+        assert_eq!(
+            (agent.input, agent.output, agent.calls),
+            (Some(10), Some(2), 1)
+        );
+        assert_eq!(t.ended(id(5), usage(1, 1)), None);
+        let workflow = t.ended(id(1), None).expect("a container");
+        assert_eq!(
+            (workflow.input, workflow.output, workflow.calls),
+            (Some(11), Some(3), 2)
+        );
+        assert!(t.nodes.is_empty() && t.containers == 0);
+    }
+
+    #[test]
+    fn spans_outside_containers_and_unseen_ends_leave_nothing_behind() {
+        let mut t = Tree::default();
+        t.started(id(7), SpanId::INVALID, false);
+        assert!(t.nodes.is_empty(), "no container: not tracked");
+        t.started(id(1), SpanId::INVALID, true);
+        t.started(id(2), id(1), false); // dropped by the sampler: never ends
+        t.started(id(3), id(2), false);
+        let sums = t.ended(id(1), None).expect("a container");
+        assert_eq!(sums.attributes().count(), 0, "no model call, no roll-up");
+        assert!(t.nodes.is_empty() && t.containers == 0);
+        assert_eq!(t.ended(id(3), usage(1, 1)), None, "after its container");
+    }
+
+    #[test]
+    fn roll_up_attributes_name_what_was_summed() {
+        let sums = Sums {
+            input: Some(31),
+            output: None,
+            calls: 3,
+        };
+        let attrs: Vec<_> = sums.attributes().collect();
+        assert_eq!(
+            attrs,
+            [
+                KeyValue::new(ROLLUP_INPUT_TOKENS, 31),
+                KeyValue::new(ROLLUP_MODEL_CALLS, 3)
+            ]
+        );
+    }
+}
