@@ -257,11 +257,26 @@ impl Instruments {
         tokens: &Tokens,
         stream: Stream<'_>,
     ) {
-        let u = &self.unbound;
-        let Some(entry) = self.series(key) else {
+        // The thread's last series, used in place (no reference count touched).
+        let recorded = LAST.with(|last| match &*last.borrow() {
+            Some((id, e)) if *id == self.id && e.key.as_key() == key => {
+                self.record_in(&e.series, seconds, tokens, stream);
+                true
+            }
+            _ => false,
+        });
+        if recorded {
+            return;
+        }
+        let Some(entry) = self.lookup(key) else {
             return self.record_unbound(&key.attributes(), seconds, tokens, stream);
         };
-        let series = &entry.series;
+        self.record_in(&entry.series, seconds, tokens, stream);
+        LAST.with(|last| *last.borrow_mut() = Some((self.id, entry)));
+    }
+
+    fn record_in(&self, series: &Series, seconds: f64, tokens: &Tokens, stream: Stream<'_>) {
+        let u = &self.unbound;
         let attrs = &series.attrs;
         series
             .duration
@@ -312,22 +327,6 @@ impl Instruments {
                 }
             }
         }
-    }
-
-    /// The series for `key`, created on first use; `None` past the bound-series cap.
-    fn series(&self, key: SeriesKey<'_>) -> Option<Arc<Entry>> {
-        let last = LAST.with(|last| {
-            last.borrow()
-                .as_ref()
-                .filter(|(id, e)| *id == self.id && e.key.as_key() == key)
-                .map(|(_, e)| e.clone())
-        });
-        if last.is_some() {
-            return last;
-        }
-        let entry = self.lookup(key)?;
-        LAST.with(|last| *last.borrow_mut() = Some((self.id, entry.clone())));
-        Some(entry)
     }
 
     fn lookup(&self, key: SeriesKey<'_>) -> Option<Arc<Entry>> {

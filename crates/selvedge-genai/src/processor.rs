@@ -105,7 +105,7 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
                     span.status = Status::error(error_type.to_string());
                 }
             }
-            if !shape.names(&span.name) {
+            if !shape.named && !shape.names(&span.name) {
                 span.name = shape.name().into();
             }
         }

@@ -4,7 +4,7 @@ use opentelemetry::trace::{Span as _, SpanBuilder, TraceContextExt as _, Tracer}
 use opentelemetry::Context;
 
 use crate::config::Options;
-use crate::conform::conform;
+use crate::conform::conform_start;
 use crate::rollup;
 use crate::semconv::operation;
 
@@ -51,7 +51,7 @@ impl<T: Tracer> Tracer for GenAiTracer<T> {
     fn build_with_context(&self, mut builder: SpanBuilder, parent_cx: &Context) -> Self::Span {
         let mut container = false;
         if let Some(attrs) = builder.attributes.as_mut() {
-            if let Some(shape) = conform(attrs, &self.options) {
+            if let Some(shape) = conform_start(attrs, &self.options) {
                 builder.name = crate::names::name(&shape);
                 builder.span_kind = Some(shape.kind);
                 container = operation::is_container(shape.operation);

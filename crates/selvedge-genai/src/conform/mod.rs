@@ -14,6 +14,8 @@ use crate::config::{Options, Profile};
 use crate::metrics::{SeriesKey, Stream, Tokens};
 use crate::semconv::{self as sc, latest, legacy, operation, v1_41};
 
+mod plan;
+
 /// How a conformant GenAI span is named (`{operation} {subject}`) and what
 /// kind it is; borrowed from its attributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +23,9 @@ pub(crate) struct Shape<'a> {
     pub operation: &'a str,
     pub subject: Option<&'a str>,
     pub kind: SpanKind,
+    /// The span already has the conventional name (it started with it, and
+    /// nothing naming it was recorded since).
+    pub named: bool,
     attrs: &'a [KeyValue],
     at: Found,
 }
@@ -153,7 +158,11 @@ fn convert(value: &Value, ty: Ty) -> Option<Value> {
             return None
         }
         (Ty::Strings, Value::Array(Array::String(_))) => return None,
-        (Ty::Int, Value::String(s)) => Value::I64(s.as_str().trim().parse().ok()?),
+        (Ty::Int, Value::String(s)) => {
+            let s = s.as_str();
+            // Usually the digits tracing rendered a `u64` as: trim only if not.
+            Value::I64(s.parse().or_else(|_| s.trim().parse()).ok()?)
+        }
         (Ty::Int, Value::F64(f)) if f.fract() == 0.0 && f.is_finite() => Value::I64(*f as i64),
         (Ty::Double, Value::I64(i)) => Value::F64(*i as f64),
         (Ty::Double, Value::String(s)) => Value::F64(s.as_str().trim().parse().ok()?),
@@ -489,7 +498,28 @@ fn text_at(attrs: &[KeyValue], index: Option<usize>) -> Option<&str> {
 /// Conforms `attrs` in place; returns the span's shape, or `None` when the
 /// span is not a GenAI span (then nothing was changed).
 pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
-    let mut found = pass(attrs, opts.profile);
+    let found = pass(attrs, opts.profile);
+    finish(attrs, found, opts)
+}
+
+/// [`conform`] for a starting span: its keys, when this thread has seen the
+/// same keys start a span before, are not classified again (see `plan`).
+pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
+    if opts.compat {
+        return conform(attrs, opts);
+    }
+    if let Some(found) = plan::reuse(attrs, None, opts.profile) {
+        return shape(attrs, found);
+    }
+    let found = pass(attrs, opts.profile);
+    if found.genai && !found.restructures(opts.profile) {
+        plan::keep(attrs, None, &found, opts.profile);
+    }
+    finish(attrs, found, opts)
+}
+
+/// The rest of [`conform`], after the first pass `found` what `attrs` hold.
+fn finish<'a>(attrs: &'a mut Vec<KeyValue>, mut found: Found, opts: &Options) -> Option<Shape<'a>> {
     if !found.genai {
         return None;
     }
@@ -570,6 +600,7 @@ fn shape(attrs: &mut Vec<KeyValue>, mut found: Found) -> Option<Shape<'_>> {
         operation: op,
         subject,
         kind,
+        named: false,
         attrs,
         at: found,
     })
@@ -613,17 +644,29 @@ pub(crate) fn conform_end<'a>(
     let Some(layout) = layout.filter(|l| !opts.compat && l.fits(attrs)) else {
         return conform(attrs, opts);
     };
-    let start = Found {
-        genai: true,
-        sig_bits: layout.sig_bits,
-        at: layout.at,
-        ..Found::default()
+    let found = match plan::reuse(attrs, Some(&layout), opts.profile) {
+        Some(found) => found,
+        None => {
+            let start = Found {
+                genai: true,
+                sig_bits: layout.sig_bits,
+                at: layout.at,
+                ..Found::default()
+            };
+            let found = pass_from(attrs, usize::from(layout.len), start, opts.profile);
+            if found.restructures(opts.profile) {
+                return conform(attrs, opts);
+            }
+            plan::keep(attrs, Some(&layout), &found, opts.profile);
+            found
+        }
     };
-    let found = pass_from(attrs, usize::from(layout.len), start, opts.profile);
-    if found.restructures(opts.profile) {
-        return conform(attrs, opts);
-    }
-    shape(attrs, found)
+    // The name was made from these slots as the span started.
+    let naming = ..=Slot::Workflow as usize;
+    let named = found.at[naming] == layout.at[naming];
+    let mut shape = shape(attrs, found)?;
+    shape.named = named;
+    Some(shape)
 }
 
 impl Layout {

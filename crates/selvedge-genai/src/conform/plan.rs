@@ -1,0 +1,174 @@
+//! Plans: what classifying a span's keys found, kept per thread and reused
+//! for the next span with the same keys — in practice, from the same
+//! callsite: tracing-opentelemetry builds a span's first attributes from its
+//! fields in declaration order, and a callsite records the same fields after.
+//! A start plan covers the keys a span starts with; an end plan, the keys
+//! added after a start with a given [`Layout`].
+//!
+//! Keys are compared by address, not text: a plan holds clones of its keys,
+//! which keeps their text alive (a `&'static str`, or the shared `Arc<str>`),
+//! so another key at the same address and length is the same text. Keys
+//! owned by a span (a `String` key) never match and take the full pass.
+
+use std::cell::RefCell;
+
+use opentelemetry::{Key, KeyValue};
+
+use super::{classify, retype, Found, Layout, Ty};
+use crate::config::Profile;
+
+/// Plans kept per thread (a start and an end plan per callsite): a service
+/// has a handful of GenAI callsites.
+const PLANS: usize = 16;
+
+struct Plan {
+    profile: Profile,
+    /// The start an end plan follows; `None` for a start plan.
+    after: Option<Layout>,
+    /// The keys from the start's end on.
+    keys: Box<[Key]>,
+    /// The values to retype, by index.
+    typed: Box<[(u16, Ty)]>,
+    found: Found,
+}
+
+impl Plan {
+    fn fits(&self, keys: &[KeyValue], after: Option<&Layout>, profile: Profile) -> bool {
+        self.keys.len() == keys.len()
+            && self.profile == profile
+            && self.after.as_ref() == after
+            && self.keys.iter().zip(keys).all(|(k, kv)| same(k, &kv.key))
+    }
+}
+
+fn same(a: &Key, b: &Key) -> bool {
+    let (a, b) = (a.as_str(), b.as_str());
+    std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
+}
+
+#[derive(Default)]
+struct Plans {
+    kept: Vec<Plan>,
+    /// The slot the next new plan replaces, once all are taken.
+    next: usize,
+}
+
+thread_local! {
+    static KEPT: RefCell<Plans> = RefCell::default();
+}
+
+fn from(after: Option<&Layout>) -> usize {
+    after.map_or(0, |l| usize::from(l.len))
+}
+
+/// Conforms `attrs` (from the end of the start `after`, if given) by the
+/// plan for their keys, if this thread has one: their values retyped; what
+/// the full pass would have found.
+pub(super) fn reuse(
+    attrs: &mut [KeyValue],
+    after: Option<&Layout>,
+    profile: Profile,
+) -> Option<Found> {
+    let keys = attrs.get_mut(from(after)..)?;
+    KEPT.with(|plans| {
+        let plans = plans.try_borrow().ok()?;
+        let plan = plans.kept.iter().find(|p| p.fits(keys, after, profile))?;
+        for &(i, ty) in plan.typed.iter() {
+            retype(&mut keys[usize::from(i)], ty);
+        }
+        Some(plan.found.clone())
+    })
+}
+
+/// Keeps the plan for `attrs`' keys (from the end of the start `after`),
+/// for which the pass found `found` (a GenAI span that needs no
+/// restructuring).
+pub(super) fn keep(attrs: &[KeyValue], after: Option<&Layout>, found: &Found, profile: Profile) {
+    let Some(keys) = attrs.get(from(after)..) else {
+        return;
+    };
+    let typed: Option<Box<[(u16, Ty)]>> = keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, kv)| Some((i, classify(kv.key.as_str(), profile)?.ty?)))
+        .map(|(i, ty)| Some((u16::try_from(i).ok()?, ty)))
+        .collect();
+    let Some(typed) = typed else { return };
+    let plan = Plan {
+        profile,
+        after: after.copied(),
+        keys: keys.iter().map(|kv| kv.key.clone()).collect(),
+        typed,
+        found: found.clone(),
+    };
+    KEPT.with(|plans| {
+        let Ok(mut plans) = plans.try_borrow_mut() else {
+            return;
+        };
+        if plans.kept.len() < PLANS {
+            plans.kept.push(plan);
+        } else {
+            let next = plans.next;
+            plans.kept[next] = plan;
+            plans.next = (next + 1) % PLANS;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::Value;
+
+    use super::*;
+    use crate::conform::pass;
+    use crate::semconv as sc;
+
+    /// A chat span's first attributes, keys static (as from tracing's fields).
+    fn chat(max_tokens: &str) -> Vec<KeyValue> {
+        vec![
+            KeyValue::new(sc::OPERATION_NAME, "chat"),
+            KeyValue::new(sc::REQUEST_MODEL, "m"),
+            KeyValue::new("plan.test.other", 1_i64),
+            KeyValue::new(sc::REQUEST_MAX_TOKENS, max_tokens.to_string()),
+        ]
+    }
+
+    fn kept(attrs: &mut [KeyValue]) -> Found {
+        let found = pass(attrs, Profile::V1_41);
+        keep(attrs, None, &found, Profile::V1_41);
+        found
+    }
+
+    #[test]
+    fn the_same_keys_reuse_the_plan_and_their_values_are_typed() {
+        let found = kept(&mut chat("256"));
+        let mut next = chat("7");
+        assert_eq!(reuse(&mut next, None, Profile::V1_41), Some(found));
+        assert_eq!(next[3].value, Value::I64(7), "retyped by the plan");
+        assert_eq!(
+            reuse(&mut chat("7"), None, Profile::Latest),
+            None,
+            "another profile classifies differently"
+        );
+    }
+
+    #[test]
+    fn other_keys_or_equal_text_at_another_address_take_the_full_pass() {
+        kept(&mut chat("256"));
+        let mut other = chat("256");
+        other[2] = KeyValue::new("plan.test.different", 1_i64);
+        assert_eq!(reuse(&mut other, None, Profile::V1_41), None);
+        let mut owned = chat("256");
+        owned[0] = KeyValue::new(Key::new(sc::OPERATION_NAME.to_string()), "chat");
+        assert_eq!(
+            reuse(&mut owned, None, Profile::V1_41),
+            None,
+            "same text, not the same key"
+        );
+        assert_eq!(
+            reuse(&mut chat("1")[..3], None, Profile::V1_41),
+            None,
+            "fewer keys"
+        );
+    }
+}
