@@ -296,19 +296,17 @@ impl Instruments {
         }
         match &u.tokens {
             TokenInstruments::V1_41(hist) => {
-                for ((slot, value), token_type) in series
-                    .token_types
-                    .iter()
-                    .zip([tokens.input, tokens.output])
-                    .zip(["input", "output"])
-                {
+                let record = |slot: &OnceLock<BoundHistogram<u64>>, value, token_type| {
                     if let Some(n) = positive(value) {
                         slot.get_or_init(|| {
                             hist.bind(&with(attrs, KeyValue::new(TOKEN_TYPE, token_type)))
                         })
                         .record(n);
                     }
-                }
+                };
+                let [input, output] = &series.token_types;
+                record(input, tokens.input, "input");
+                record(output, tokens.output, "output");
             }
             TokenInstruments::Latest(counters) => {
                 for ((slot, value), counter) in series

@@ -6,7 +6,6 @@ use opentelemetry::Context;
 use crate::config::Options;
 use crate::conform::conform_start;
 use crate::rollup;
-use crate::semconv::operation;
 
 /// Wraps the tracer given to tracing-opentelemetry, so every GenAI span gets
 /// its conventional name (`chat gpt-4o`, `execute_tool get_weather`), kind
@@ -54,7 +53,7 @@ impl<T: Tracer> Tracer for GenAiTracer<T> {
             if let Some(shape) = conform_start(attrs, &self.options) {
                 builder.name = crate::names::name(&shape);
                 builder.span_kind = Some(shape.kind);
-                container = operation::is_container(shape.operation);
+                container = shape.op.is_container();
             }
         }
         let span = self.inner.build_with_context(builder, parent_cx);

@@ -12,7 +12,8 @@ use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 
 use crate::config::{Options, Profile};
 use crate::metrics::{SeriesKey, Stream, Tokens};
-use crate::semconv::{self as sc, latest, legacy, operation, v1_41};
+use crate::semconv::operation::{self, Op};
+use crate::semconv::{self as sc, latest, legacy, v1_41};
 
 mod plan;
 
@@ -21,6 +22,7 @@ mod plan;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Shape<'a> {
     pub operation: &'a str,
+    pub op: Op,
     pub subject: Option<&'a str>,
     pub kind: SpanKind,
     /// The span already has the conventional name (it started with it, and
@@ -49,12 +51,10 @@ impl<'a> Shape<'a> {
     /// token counts, and its time to first chunk; `None` for operations that
     /// have no client metrics (tools, workflows).
     pub(crate) fn measurements(&self) -> Option<(SeriesKey<'a>, Tokens, Stream<'a>)> {
-        let metered = operation::is_model_call(self.operation)
-            || matches!(
-                self.operation,
-                operation::RETRIEVAL | operation::CREATE_AGENT | operation::INVOKE_AGENT
-            );
-        if !metered {
+        if !matches!(
+            self.op,
+            Op::ModelCall | Op::Retrieval | Op::CreateAgent | Op::InvokeAgent
+        ) {
             return None;
         }
         let (attrs, at) = (self.attrs, &self.at);
@@ -89,7 +89,7 @@ impl<'a> Shape<'a> {
 
     /// A model call's token counts; `None` for other operations.
     pub(crate) fn usage(&self) -> Option<Tokens> {
-        if !operation::is_model_call(self.operation) {
+        if self.op != Op::ModelCall {
             return None;
         }
         Some(Tokens {
@@ -370,7 +370,7 @@ fn classify_genai(key: &str, profile: Profile) -> Class {
 }
 
 /// What one pass over the attributes found.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Found {
     genai: bool,
     legacy: bool,
@@ -582,22 +582,24 @@ fn shape(attrs: &mut Vec<KeyValue>, mut found: Found) -> Option<Shape<'_>> {
 
     let attrs: &[KeyValue] = attrs;
     let text = |slot| text_at(attrs, found.at(slot));
-    let op = text(Slot::Operation).unwrap_or(operation::CHAT);
+    let operation = text(Slot::Operation).unwrap_or(operation::CHAT);
+    let op = Op::of(operation);
     let subject = match op {
-        operation::RETRIEVAL => text(Slot::DataSource),
-        operation::CREATE_AGENT | operation::INVOKE_AGENT => text(Slot::Agent),
-        operation::EXECUTE_TOOL => text(Slot::Tool),
-        operation::INVOKE_WORKFLOW => text(Slot::Workflow),
-        _ => text(Slot::RequestModel),
+        Op::Retrieval => text(Slot::DataSource),
+        Op::CreateAgent | Op::InvokeAgent => text(Slot::Agent),
+        Op::ExecuteTool => text(Slot::Tool),
+        Op::InvokeWorkflow => text(Slot::Workflow),
+        Op::ModelCall | Op::Other => text(Slot::RequestModel),
     };
     let kind = match op {
-        operation::EXECUTE_TOOL | operation::INVOKE_WORKFLOW => SpanKind::Internal,
+        Op::ExecuteTool | Op::InvokeWorkflow => SpanKind::Internal,
         // An agent is remote when it has an address, in-process otherwise.
-        operation::INVOKE_AGENT if found.at(Slot::ServerAddress).is_none() => SpanKind::Internal,
+        Op::InvokeAgent if found.at(Slot::ServerAddress).is_none() => SpanKind::Internal,
         _ => SpanKind::Client,
     };
     Some(Shape {
-        operation: op,
+        operation,
+        op,
         subject,
         kind,
         named: false,

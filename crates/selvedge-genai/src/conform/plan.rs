@@ -25,8 +25,11 @@ struct Plan {
     profile: Profile,
     /// The start an end plan follows; `None` for a start plan.
     after: Option<Layout>,
-    /// The keys from the start's end on.
-    keys: Box<[Key]>,
+    /// The keys from the start's end on: held so their text stays where
+    /// [`addresses`](Self::addresses) says.
+    _keys: Box<[Key]>,
+    /// Where each key's text is, and its length.
+    addresses: Box<[(usize, usize)]>,
     /// The values to retype, by index.
     typed: Box<[(u16, Ty)]>,
     found: Found,
@@ -34,19 +37,22 @@ struct Plan {
 
 impl Plan {
     fn fits(&self, keys: &[KeyValue], after: Option<&Layout>, profile: Profile) -> bool {
-        self.keys.len() == keys.len()
+        self.addresses.len() == keys.len()
             && self.profile == profile
             && self.after.as_ref() == after
-            && self.keys.iter().zip(keys).all(|(k, kv)| same(k, &kv.key))
+            && self
+                .addresses
+                .iter()
+                .zip(keys)
+                .all(|(at, kv)| *at == address(&kv.key))
     }
 }
 
-fn same(a: &Key, b: &Key) -> bool {
-    let (a, b) = (a.as_str(), b.as_str());
-    std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
+fn address(key: &Key) -> (usize, usize) {
+    let text = key.as_str();
+    (text.as_ptr() as usize, text.len())
 }
 
-#[derive(Default)]
 struct Plans {
     kept: Vec<Plan>,
     /// The slot the next new plan replaces, once all are taken.
@@ -54,7 +60,12 @@ struct Plans {
 }
 
 thread_local! {
-    static KEPT: RefCell<Plans> = RefCell::default();
+    static KEPT: RefCell<Plans> = const {
+        RefCell::new(Plans {
+            kept: Vec::new(),
+            next: 0,
+        })
+    };
 }
 
 fn from(after: Option<&Layout>) -> usize {
@@ -76,7 +87,7 @@ pub(super) fn reuse(
         for &(i, ty) in plan.typed.iter() {
             retype(&mut keys[usize::from(i)], ty);
         }
-        Some(plan.found.clone())
+        Some(plan.found)
     })
 }
 
@@ -94,12 +105,16 @@ pub(super) fn keep(attrs: &[KeyValue], after: Option<&Layout>, found: &Found, pr
         .map(|(i, ty)| Some((u16::try_from(i).ok()?, ty)))
         .collect();
     let Some(typed) = typed else { return };
+    let held: Box<[Key]> = keys.iter().map(|kv| kv.key.clone()).collect();
     let plan = Plan {
         profile,
         after: after.copied(),
-        keys: keys.iter().map(|kv| kv.key.clone()).collect(),
+        // Addresses of the clones: an owned key's clone is text of its own,
+        // which no later key can share an address with.
+        addresses: held.iter().map(address).collect(),
+        _keys: held,
         typed,
-        found: found.clone(),
+        found: *found,
     };
     KEPT.with(|plans| {
         let Ok(mut plans) = plans.try_borrow_mut() else {
@@ -170,5 +185,15 @@ mod tests {
             None,
             "fewer keys"
         );
+    }
+
+    #[test]
+    fn a_plan_never_matches_by_the_address_of_text_it_does_not_hold() {
+        // An owned key's text is freed with its span, and its address can be
+        // reused by other text: the plan must compare against its own copy.
+        let mut owned = chat("256");
+        owned[2] = KeyValue::new(Key::new("plan.test.owned".to_string()), 1_i64);
+        kept(&mut owned);
+        assert_eq!(reuse(&mut owned, None, Profile::V1_41), None);
     }
 }

@@ -108,13 +108,45 @@ pub mod operation {
     pub const EXECUTE_TOOL: &str = "execute_tool";
     /// Invoking a workflow.
     pub const INVOKE_WORKFLOW: &str = "invoke_workflow";
-    /// Whether `op` calls a model (and so has token usage).
-    pub(crate) fn is_model_call(op: &str) -> bool {
-        matches!(op, CHAT | TEXT_COMPLETION | GENERATE_CONTENT | EMBEDDINGS)
+
+    /// An operation, told from its name once: what selvedge does with a span
+    /// depends on it in several places.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Op {
+        /// A model call: [`CHAT`], [`TEXT_COMPLETION`], [`GENERATE_CONTENT`], [`EMBEDDINGS`].
+        ModelCall,
+        /// [`RETRIEVAL`].
+        Retrieval,
+        /// [`CREATE_AGENT`].
+        CreateAgent,
+        /// [`INVOKE_AGENT`].
+        InvokeAgent,
+        /// [`EXECUTE_TOOL`].
+        ExecuteTool,
+        /// [`INVOKE_WORKFLOW`].
+        InvokeWorkflow,
+        /// Any other name: named by its model, as a model call; not measured.
+        Other,
     }
-    /// Whether `op` runs other operations and gets their usage rolled up.
-    pub(crate) fn is_container(op: &str) -> bool {
-        matches!(op, INVOKE_AGENT | INVOKE_WORKFLOW)
+
+    impl Op {
+        /// The operation named `name`.
+        pub(crate) fn of(name: &str) -> Op {
+            match name {
+                CHAT | TEXT_COMPLETION | GENERATE_CONTENT | EMBEDDINGS => Op::ModelCall,
+                RETRIEVAL => Op::Retrieval,
+                CREATE_AGENT => Op::CreateAgent,
+                INVOKE_AGENT => Op::InvokeAgent,
+                EXECUTE_TOOL => Op::ExecuteTool,
+                INVOKE_WORKFLOW => Op::InvokeWorkflow,
+                _ => Op::Other,
+            }
+        }
+
+        /// Whether it runs other operations and gets their usage rolled up.
+        pub(crate) fn is_container(self) -> bool {
+            matches!(self, Op::InvokeAgent | Op::InvokeWorkflow)
+        }
     }
 
     /// Every operation.
