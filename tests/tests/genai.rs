@@ -452,6 +452,43 @@ fn roll_ups_pass_plain_spans_and_nest_in_workflows() {
 }
 
 #[test]
+fn agents_on_several_threads_roll_up_only_their_own_calls() {
+    let receiver = Receiver::start();
+    let (telemetry, dispatch) = builder(&receiver).build().expect("build");
+    let agents = 4_u64;
+    std::thread::scope(|scope| {
+        for a in 0..agents {
+            let dispatch = dispatch.clone();
+            scope.spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    let agent = GenAiSpan::invoke_agent(&format!("worker-{a}")).start();
+                    agent.in_scope(|| {
+                        for _ in 0..=a {
+                            let call = GenAiSpan::chat("openai", "gpt-4o").start();
+                            call.in_scope(|| record_usage(&call, &Usage::new(10, 1)));
+                        }
+                    });
+                })
+            });
+        }
+    });
+    telemetry.shutdown().expect("shutdown");
+    let calls: u64 = (1..=agents).sum();
+    let spans = receiver.wait_for_spans((agents + calls) as usize, WAIT);
+    for a in 0..agents {
+        let agent = spans.named(&format!("invoke_agent worker-{a}"));
+        let n = a as i64 + 1;
+        assert_eq!(agent.attr_i64(ROLLUP_MODEL_CALLS), Some(n), "worker-{a}");
+        assert_eq!(
+            agent.attr_i64(ROLLUP_INPUT_TOKENS),
+            Some(10 * n),
+            "worker-{a}"
+        );
+        assert_eq!(agent.attr_i64(ROLLUP_OUTPUT_TOKENS), Some(n), "worker-{a}");
+    }
+}
+
+#[test]
 fn the_latest_profile_renames() {
     let receiver = Receiver::start();
     let builder = builder(&receiver).with_genai_profile(Profile::Latest);

@@ -114,7 +114,8 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
             span.attributes.remove(i);
         }
         if rollup::any_open() {
-            if let Some(sums) = rollup::ended(span.span_context.span_id(), usage) {
+            let own = &span.span_context;
+            if let Some(sums) = rollup::ended(own.trace_id(), own.span_id(), usage) {
                 span.attributes.extend(sums.attributes());
             }
         }

@@ -6,8 +6,10 @@
 //! starts beneath one (plain spans in between included — a finished model
 //! call only knows its direct parent); [`GenAiProcessor`] adds a finished
 //! model call's token counts to its container, and writes a container's sums
-//! onto it as it ends (children end first). While no container is open, each
-//! side costs one atomic load.
+//! onto it as it ends (children end first). The spans are kept in trees by
+//! trace (a container and all beneath it share a trace id), so agents running
+//! on many threads seldom share a lock. While no container is open, each side
+//! costs one atomic load.
 //!
 //! [`GenAiTracer`]: crate::GenAiTracer
 //! [`GenAiProcessor`]: crate::GenAiProcessor
@@ -16,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 
-use opentelemetry::trace::SpanId;
+use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry::KeyValue;
 
 use crate::metrics::Tokens;
@@ -149,10 +151,20 @@ impl Tree {
     }
 }
 
-static TREE: LazyLock<Mutex<Tree>> = LazyLock::new(Default::default);
+/// Trees by trace: a container and everything beneath it share a trace id,
+/// so concurrent agents in different traces seldom share a lock.
+const SHARDS: usize = 16;
 
-/// Containers open: while zero, nothing is tracked.
+static TREES: LazyLock<[Mutex<Tree>; SHARDS]> = LazyLock::new(Default::default);
+
+/// Containers open in all trees: while zero, nothing is tracked.
 static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+fn tree(trace: TraceId) -> &'static Mutex<Tree> {
+    // Trace ids are random: their low bits spread traces evenly.
+    let shard = u128::from_be_bytes(trace.to_bytes()) as usize % SHARDS;
+    &TREES[shard]
+}
 
 /// Whether any container is open (else spans need no tracking).
 pub(crate) fn any_open() -> bool {
@@ -160,18 +172,24 @@ pub(crate) fn any_open() -> bool {
 }
 
 /// See [`Tree::started`].
-pub(crate) fn started(id: SpanId, parent: SpanId, container: bool) {
-    if let Ok(mut tree) = TREE.lock() {
+pub(crate) fn started(trace: TraceId, id: SpanId, parent: SpanId, container: bool) {
+    if let Ok(mut tree) = tree(trace).lock() {
+        let before = tree.containers;
         tree.started(id, parent, container);
-        OPEN.store(tree.containers, Ordering::Release);
+        if tree.containers > before {
+            OPEN.fetch_add(1, Ordering::AcqRel);
+        }
     }
 }
 
 /// See [`Tree::ended`].
-pub(crate) fn ended(id: SpanId, usage: Option<Tokens>) -> Option<Sums> {
-    let mut tree = TREE.lock().ok()?;
+pub(crate) fn ended(trace: TraceId, id: SpanId, usage: Option<Tokens>) -> Option<Sums> {
+    let mut tree = tree(trace).lock().ok()?;
+    let before = tree.containers;
     let sums = tree.ended(id, usage);
-    OPEN.store(tree.containers, Ordering::Release);
+    if tree.containers < before {
+        OPEN.fetch_sub(1, Ordering::AcqRel);
+    }
     sums
 }
 

@@ -60,7 +60,8 @@ impl<T: Tracer> Tracer for GenAiTracer<T> {
         // Agents and workflows, and while one is open the spans beneath it.
         if container || rollup::any_open() {
             let parent = parent_cx.span().span_context().span_id();
-            rollup::started(span.span_context().span_id(), parent, container);
+            let own = span.span_context();
+            rollup::started(own.trace_id(), own.span_id(), parent, container);
         }
         span
     }
