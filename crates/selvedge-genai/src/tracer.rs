@@ -57,7 +57,9 @@ impl<T: Tracer> Tracer for GenAiTracer<T> {
             }
         }
         let span = self.inner.build_with_context(builder, parent_cx);
-        // Agents and workflows, and while one is open the spans beneath it.
+        // Agents and workflows, and while one is open the spans beneath it. A
+        // container the sampler dropped never reaches the processor: not noted.
+        let container = container && span.is_recording();
         if container || rollup::any_open() {
             let parent = parent_cx.span().span_context().span_id();
             let own = span.span_context();
