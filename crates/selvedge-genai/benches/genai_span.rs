@@ -16,6 +16,10 @@
 //! - `genai/otel_only_batch`, `genai/with_genai_batch`: the same pair with the
 //!   SDK's batch span processor, as deployed (a thread of its own exports and
 //!   frees the spans), instead of the simple processor.
+//! - `genai/otel_only_mixed`, `genai/with_genai_mixed`: the first pair on three
+//!   callsites in turn (a chat, embeddings on another model, a tool), as a
+//!   service calling several models and tools runs them: no per-thread cache
+//!   holds all of them at once.
 //!
 //! Each in its own process:
 //! ```text
@@ -25,7 +29,7 @@
 
 mod common;
 
-use common::{llm_call, simple, Noop, Stack};
+use common::{llm_call, mixed, simple, Noop, Stack};
 use criterion::{criterion_group, criterion_main, Criterion};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
@@ -35,6 +39,19 @@ use tracing_subscriber::layer::SubscriberExt;
 fn measure(c: &mut Criterion, name: &str, stack: Stack) {
     tracing::dispatcher::with_default(&stack.dispatch, || {
         c.bench_function(name, |b| b.iter(llm_call));
+    });
+    let _ = stack.tracers.shutdown();
+}
+
+fn measure_mixed(c: &mut Criterion, name: &str, stack: Stack) {
+    tracing::dispatcher::with_default(&stack.dispatch, || {
+        let mut i = 0_u64;
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                mixed(i);
+                i += 1;
+            })
+        });
     });
     let _ = stack.tracers.shutdown();
 }
@@ -83,6 +100,14 @@ fn with_genai_batch(c: &mut Criterion) {
     measure(c, "genai/with_genai_batch", common::with_genai(batch));
 }
 
+fn otel_only_mixed(c: &mut Criterion) {
+    measure_mixed(c, "genai/otel_only_mixed", common::otel_only(simple()));
+}
+
+fn with_genai_mixed(c: &mut Criterion) {
+    measure_mixed(c, "genai/with_genai_mixed", common::with_genai(simple()));
+}
+
 criterion_group!(
     benches,
     otel_only,
@@ -90,6 +115,8 @@ criterion_group!(
     conform_only,
     layer_only,
     otel_only_batch,
-    with_genai_batch
+    with_genai_batch,
+    otel_only_mixed,
+    with_genai_mixed
 );
 criterion_main!(benches);

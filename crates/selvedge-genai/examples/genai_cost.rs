@@ -13,7 +13,8 @@
 //! ```
 //! Instructions per span = (I refs at 20000 − I refs at 0) / 20000. The span
 //! and the two stacks are the criterion benchmark's (`benches/common/`), with
-//! the simple span processor.
+//! the simple span processor. A third argument `mixed` runs three callsites
+//! in turn instead (`common::mixed`).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -30,6 +31,17 @@ fn main() {
             std::process::exit(2);
         }
     };
-    tracing::dispatcher::with_default(&stack.dispatch, || (0..n).for_each(|_| common::llm_call()));
+    // `mixed`: three callsites in turn (a chat, embeddings, a tool), as a
+    // service calling several models and tools runs them.
+    let mixed = args.next().as_deref() == Some("mixed");
+    tracing::dispatcher::with_default(&stack.dispatch, || {
+        (0..n).for_each(|i| {
+            if mixed {
+                common::mixed(i)
+            } else {
+                common::llm_call()
+            }
+        })
+    });
     let _ = stack.tracers.shutdown();
 }

@@ -117,3 +117,29 @@ pub fn with_genai(processor: impl SpanProcessor + 'static) -> Stack {
         _meters: Some(meters),
     }
 }
+
+/// Three callsites in turn: a chat, an embeddings call on another model, a tool.
+pub fn mixed(i: u64) {
+    match i % 3 {
+        0 => llm_call(),
+        1 => {
+            let span = tracing::info_span!(
+                "embed",
+                gen_ai.operation.name = "embeddings",
+                gen_ai.provider.name = "openai",
+                gen_ai.request.model = "text-embedding-3-small",
+                gen_ai.usage.input_tokens = tracing::field::Empty,
+            );
+            let _entered = span.enter();
+            span.record("gen_ai.usage.input_tokens", black_box(12_u64));
+        }
+        _ => {
+            let span = tracing::info_span!(
+                "tool",
+                gen_ai.operation.name = "execute_tool",
+                gen_ai.tool.name = "get_weather",
+            );
+            let _entered = span.enter();
+        }
+    }
+}
