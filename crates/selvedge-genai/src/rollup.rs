@@ -30,8 +30,9 @@ pub const ROLLUP_OUTPUT_TOKENS: &str = "selvedge.rollup.gen_ai.usage.output_toke
 /// Roll-up attribute: how many model calls ran beneath an agent or workflow span.
 pub const ROLLUP_MODEL_CALLS: &str = "selvedge.rollup.gen_ai.model_calls";
 
-/// Spans tracked at most; past this, spans starting beneath a container are
-/// not followed (their usage is not rolled up) until some end.
+/// Spans tracked at most per tree (there are [`SHARDS`]); past this, spans
+/// starting beneath a container in that tree are not followed (their usage
+/// is not rolled up) until some end.
 const MAX_TRACKED: usize = 65_536;
 
 /// What a container has summed so far.
