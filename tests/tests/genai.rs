@@ -350,6 +350,44 @@ fn legacy_inputs_map_to_current_names() {
 }
 
 #[test]
+fn a_legacy_field_recorded_again_later_exports_its_last_value() {
+    // Legacy instrumentation that declares its counters with 0 and records
+    // them when the response arrives; in compat mode, the mirrors follow.
+    for compat in [false, true] {
+        let receiver = Receiver::start();
+        let builder = builder(&receiver).with_genai_compat(compat);
+        let spans = run(&receiver, builder, 1, || {
+            let span = tracing::info_span!(
+                "llm",
+                llm.model = "grok-2",
+                llm.prompt_tokens = 0_u64,
+                gen_ai.usage.output_tokens = 0_u64,
+            );
+            span.in_scope(|| {
+                span.record("llm.prompt_tokens", 21_u64);
+                span.record("gen_ai.usage.output_tokens", 4_u64);
+            });
+        });
+        let s = spans.named("chat grok-2");
+        assert_eq!(
+            s.attr_i64("gen_ai.usage.input_tokens"),
+            Some(21),
+            "compat {compat}"
+        );
+        assert_eq!(
+            s.attr_i64("gen_ai.usage.output_tokens"),
+            Some(4),
+            "compat {compat}"
+        );
+        if compat {
+            assert_eq!(s.attr_i64("llm.prompt_tokens"), Some(21));
+            assert_eq!(s.attr_i64("llm.completion_tokens"), Some(4));
+            assert_eq!(s.attr_i64("gen_ai.usage.completion_tokens"), Some(4));
+        }
+    }
+}
+
+#[test]
 fn compat_mode_also_emits_legacy_names() {
     let receiver = Receiver::start();
     let spans = run(

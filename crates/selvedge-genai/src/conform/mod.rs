@@ -15,6 +15,8 @@ use crate::metrics::{SeriesKey, Stream, Tokens};
 use crate::semconv::operation::{self, Op};
 use crate::semconv::{self as sc, latest, legacy, v1_41};
 
+#[cfg(test)]
+mod equivalence;
 mod plan;
 
 /// How a conformant GenAI span is named (`{operation} {subject}`) and what
@@ -184,12 +186,40 @@ fn string_list(s: &str) -> Vec<StringValue> {
         .collect()
 }
 
-fn find<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
-    attrs
-        .iter()
-        .rev()
-        .find(|kv| kv.key.as_str() == key)
-        .map(|kv| &kv.value)
+/// Gives the value of `old` (mapped by `values`) to its current name `new`.
+/// Of the two, the one recorded last wins (declared together: the one
+/// declared last), as for a field recorded twice; `new` then stands just
+/// after `old`, so its position still says when its value was recorded for
+/// the renames after this one. `old` is removed unless `keep_old`.
+fn rename(
+    attrs: &mut Vec<KeyValue>,
+    old: &str,
+    new: &'static str,
+    values: &[(&'static str, &'static str)],
+    keep_old: bool,
+) {
+    let Some(at) = position(attrs, old) else {
+        return;
+    };
+    let value = renamed_value(values, &attrs[at].value);
+    let renamed = KeyValue::new(Key::from_static_str(new), value);
+    match position(attrs, new) {
+        Some(current) if current > at => {}
+        // Recorded before `old`: replaced, and moved after it.
+        Some(current) => {
+            attrs.remove(current);
+            attrs.insert(at, renamed);
+        }
+        None => attrs.insert(at + 1, renamed),
+    }
+    if !keep_old {
+        attrs.retain(|kv| kv.key.as_str() != old);
+    }
+}
+
+/// Where `key` was recorded last.
+fn position(attrs: &[KeyValue], key: &str) -> Option<usize> {
+    attrs.iter().rposition(|kv| kv.key.as_str() == key)
 }
 
 fn renamed_value(table: &[(&'static str, &'static str)], value: &Value) -> Value {
@@ -499,14 +529,17 @@ fn text_at(attrs: &[KeyValue], index: Option<usize>) -> Option<&str> {
 /// span is not a GenAI span (then nothing was changed).
 pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
     let found = pass(attrs, opts.profile);
-    finish(attrs, found, opts)
+    finish(attrs, found, opts, opts.compat)
 }
 
 /// [`conform`] for a starting span: its keys, when this thread has seen the
 /// same keys start a span before, are not classified again (see `plan`).
 pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
     if opts.compat {
-        return conform(attrs, opts);
+        // Legacy mirrors are added as the span ends, from the final values:
+        // added now, they would read as legacy inputs then.
+        let found = pass(attrs, opts.profile);
+        return finish(attrs, found, opts, false);
     }
     if let Some(found) = plan::reuse(attrs, None, opts.profile) {
         return shape(attrs, found);
@@ -515,11 +548,17 @@ pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) ->
     if found.genai && !found.restructures(opts.profile) {
         plan::keep(attrs, None, &found, opts.profile);
     }
-    finish(attrs, found, opts)
+    finish(attrs, found, opts, false)
 }
 
-/// The rest of [`conform`], after the first pass `found` what `attrs` hold.
-fn finish<'a>(attrs: &'a mut Vec<KeyValue>, mut found: Found, opts: &Options) -> Option<Shape<'a>> {
+/// The rest of [`conform`], after the first pass `found` what `attrs` hold;
+/// in compatibility mode, legacy mirrors are added if `mirror_legacy`.
+fn finish<'a>(
+    attrs: &'a mut Vec<KeyValue>,
+    mut found: Found,
+    opts: &Options,
+    mirror_legacy: bool,
+) -> Option<Shape<'a>> {
     if !found.genai {
         return None;
     }
@@ -527,42 +566,29 @@ fn finish<'a>(attrs: &'a mut Vec<KeyValue>, mut found: Found, opts: &Options) ->
         if found.maybe_duplicate {
             dedupe(attrs);
         }
-        // Legacy inputs to current names (the current name wins when both are given).
+        // Legacy inputs to current names.
         if found.legacy {
             for (old, new) in legacy::RENAMES {
-                if let Some(value) = find(attrs, old).cloned() {
-                    let value = match *old {
-                        legacy::SYSTEM => renamed_value(legacy::SYSTEM_VALUES, &value),
-                        legacy::LLM_REQUEST_TYPE => {
-                            renamed_value(legacy::REQUEST_TYPE_VALUES, &value)
-                        }
-                        _ => value,
-                    };
-                    if find(attrs, new).is_none() {
-                        attrs.push(KeyValue::new(Key::from_static_str(new), value));
-                    }
-                    if !opts.compat {
-                        attrs.retain(|kv| kv.key.as_str() != *old);
-                    }
-                }
+                let values = match *old {
+                    legacy::SYSTEM => legacy::SYSTEM_VALUES,
+                    legacy::LLM_REQUEST_TYPE => legacy::REQUEST_TYPE_VALUES,
+                    _ => &[],
+                };
+                rename(attrs, old, new, values, opts.compat);
             }
         }
         if opts.profile == Profile::Latest && found.cache_creation {
-            if let Some(pos) = attrs
-                .iter()
-                .position(|kv| kv.key.as_str() == v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS)
-            {
-                let value = attrs.remove(pos).value;
-                if find(attrs, latest::USAGE_CACHE_WRITE_INPUT_TOKENS).is_none() {
-                    attrs.push(KeyValue::new(latest::USAGE_CACHE_WRITE_INPUT_TOKENS, value));
-                }
-            }
+            let (old, new) = (
+                v1_41::USAGE_CACHE_CREATION_INPUT_TOKENS,
+                latest::USAGE_CACHE_WRITE_INPUT_TOKENS,
+            );
+            rename(attrs, old, new, &[], false);
         }
         // Positions moved, and renamed values need their types.
         found = pass(attrs, opts.profile);
     }
 
-    if opts.compat {
+    if mirror_legacy {
         emit_legacy(attrs);
     }
     shape(attrs, found)
@@ -576,8 +602,15 @@ fn shape(attrs: &mut Vec<KeyValue>, mut found: Found) -> Option<Shape<'_>> {
         if found.at(Slot::RequestModel).is_none() && found.at(Slot::Provider).is_none() {
             return None;
         }
-        found.set(Slot::Operation, attrs.len());
-        attrs.push(KeyValue::new(sc::OPERATION_NAME, operation::CHAT));
+        let chat = Value::String(operation::CHAT.into());
+        match found.at(Slot::Operation) {
+            // Not text, or empty: replaced, so the span has one operation.
+            Some(i) => attrs[i].value = chat,
+            None => {
+                found.set(Slot::Operation, attrs.len());
+                attrs.push(KeyValue::new(sc::OPERATION_NAME, chat));
+            }
+        }
     }
 
     let attrs: &[KeyValue] = attrs;
@@ -682,7 +715,9 @@ impl Layout {
     }
 }
 
-/// Compatibility mode: the legacy names beside the current ones.
+/// Compatibility mode: the legacy names beside the current ones (a legacy
+/// name given as input keeps its value unless the current one was recorded
+/// after it).
 fn emit_legacy(attrs: &mut Vec<KeyValue>) {
     let pairs: &[(&str, &'static str)] = &[
         (sc::PROVIDER_NAME, legacy::SYSTEM),
@@ -694,21 +729,24 @@ fn emit_legacy(attrs: &mut Vec<KeyValue>) {
         (sc::REQUEST_MAX_TOKENS, legacy::LLM_MAX_TOKENS),
     ];
     for (current, old) in pairs {
-        if find(attrs, old).is_some() {
+        let Some(at) = position(attrs, current) else {
             continue;
-        }
-        if let Some(value) = find(attrs, current).cloned() {
-            let value = if *old == legacy::SYSTEM {
-                // Old dashboards expect the old provider spellings.
-                let s: Cow<'_, str> = value.as_str();
-                match legacy::SYSTEM_VALUES.iter().find(|(_, new)| *new == s) {
-                    Some((old_value, _)) => Value::String((*old_value).into()),
-                    None => value.clone(),
-                }
-            } else {
-                value
-            };
-            attrs.push(KeyValue::new(Key::from_static_str(old), value));
+        };
+        let value = attrs[at].value.clone();
+        let value = if *old == legacy::SYSTEM {
+            // Old dashboards expect the old provider spellings.
+            let s: Cow<'_, str> = value.as_str();
+            match legacy::SYSTEM_VALUES.iter().find(|(_, new)| *new == s) {
+                Some((old_value, _)) => Value::String((*old_value).into()),
+                None => value.clone(),
+            }
+        } else {
+            value
+        };
+        match position(attrs, old) {
+            Some(given) if given > at => {}
+            Some(given) => attrs[given].value = value,
+            None => attrs.push(KeyValue::new(Key::from_static_str(old), value)),
         }
     }
 }
@@ -749,7 +787,8 @@ mod tests {
             .collect();
         assert_eq!(max_tokens.len(), 1, "duplicates removed");
         assert_eq!(max_tokens[0].value, Value::I64(256));
-        assert_eq!(find(&attrs, sc::USAGE_INPUT_TOKENS), Some(&Value::I64(42)));
+        let input = position(&attrs, sc::USAGE_INPUT_TOKENS).map(|i| &attrs[i].value);
+        assert_eq!(input, Some(&Value::I64(42)));
         assert_eq!(attrs.len(), 2 + 40 + 1 + 1);
     }
 
