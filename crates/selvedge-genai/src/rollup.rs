@@ -264,4 +264,100 @@ mod tests {
             ]
         );
     }
+
+    /// A span of a random tree: its parent (an earlier span), what it is,
+    /// and whether it is seen ending.
+    #[derive(Debug, Clone, Copy)]
+    enum Role {
+        Container,
+        ModelCall(i64, i64),
+        Plain { ends: bool },
+    }
+
+    fn tree() -> impl proptest::strategy::Strategy<Value = Vec<(usize, Role)>> {
+        use proptest::prelude::*;
+        let role = prop_oneof![
+            Just(Role::Container),
+            (0..100_i64, 0..100_i64).prop_map(|(i, o)| Role::ModelCall(i, o)),
+            any::<bool>().prop_map(|ends| Role::Plain { ends }),
+        ];
+        proptest::collection::vec((any::<proptest::sample::Index>(), role), 1..40).prop_map(
+            |nodes| {
+                // Node i's parent is an earlier node, or none (index i itself).
+                nodes
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (parent, role))| (parent.index(i + 1), role))
+                    .collect()
+            },
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_container_gets_the_calls_beneath_it_at_any_depth(
+            nodes in tree(),
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let parent = |i: usize| (nodes[i].0 != i).then_some(nodes[i].0);
+            let span = |i: usize| id(i as u64 + 1);
+            let mut t = Tree::default();
+            for (i, (_, role)) in nodes.iter().enumerate() {
+                let p = parent(i).map_or(SpanId::INVALID, span);
+                t.started(span(i), p, matches!(role, Role::Container));
+            }
+            // Children end before their parents: a post-order, siblings in an
+            // order from the seed.
+            let mut children = vec![Vec::new(); nodes.len()];
+            for i in 0..nodes.len() {
+                if let Some(p) = parent(i) {
+                    children[p].push(i);
+                }
+            }
+            let mut order = Vec::new();
+            let mut rng = seed;
+            fn visit(i: usize, children: &mut [Vec<usize>], rng: &mut u64, order: &mut Vec<usize>) {
+                let mut kids = std::mem::take(&mut children[i]);
+                for k in (1..kids.len()).rev() {
+                    *rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    kids.swap(k, (*rng >> 33) as usize % (k + 1));
+                }
+                for k in kids {
+                    visit(k, children, rng, order);
+                }
+                order.push(i);
+            }
+            for root in (0..nodes.len()).filter(|i| parent(*i).is_none()) {
+                visit(root, &mut children, &mut rng, &mut order);
+            }
+            let mut got = std::collections::HashMap::new();
+            for i in order {
+                let usage = match nodes[i].1 {
+                    Role::ModelCall(input, output) => usage(input, output),
+                    Role::Plain { ends: false } => continue,
+                    _ => None,
+                };
+                if let Some(sums) = t.ended(span(i), usage) {
+                    got.insert(i, sums);
+                }
+            }
+            for (c, _) in nodes.iter().enumerate().filter(|(_, n)| matches!(n.1, Role::Container)) {
+                // The model calls with `c` among their ancestors.
+                let mut expected = Sums::default();
+                for (m, (_, role)) in nodes.iter().enumerate() {
+                    let Role::ModelCall(input, output) = *role else { continue };
+                    let mut a = parent(m);
+                    while let Some(x) = a {
+                        if x == c {
+                            expected.add(Sums { input: Some(input), output: Some(output), calls: 1 });
+                            break;
+                        }
+                        a = parent(x);
+                    }
+                }
+                proptest::prop_assert_eq!(got.get(&c), Some(&expected), "container {}", c);
+            }
+            proptest::prop_assert!(t.nodes.is_empty() && t.containers == 0, "nothing left: {:?}", t);
+        }
+    }
 }
