@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry::KeyValue;
@@ -172,26 +172,28 @@ pub(crate) fn any_open() -> bool {
     OPEN.load(Ordering::Acquire) != 0
 }
 
+/// Runs `f` on the tree of `trace`, keeping [`OPEN`] in step with it.
+fn with_tree<R>(trace: TraceId, f: impl FnOnce(&mut Tree) -> R) -> R {
+    // Nothing in a tree's methods panics; a poisoned lock is still sound.
+    let mut tree = tree(trace).lock().unwrap_or_else(PoisonError::into_inner);
+    let before = tree.containers;
+    let result = f(&mut tree);
+    match tree.containers.cmp(&before) {
+        std::cmp::Ordering::Greater => OPEN.fetch_add(tree.containers - before, Ordering::AcqRel),
+        std::cmp::Ordering::Less => OPEN.fetch_sub(before - tree.containers, Ordering::AcqRel),
+        std::cmp::Ordering::Equal => 0,
+    };
+    result
+}
+
 /// See [`Tree::started`].
 pub(crate) fn started(trace: TraceId, id: SpanId, parent: SpanId, container: bool) {
-    if let Ok(mut tree) = tree(trace).lock() {
-        let before = tree.containers;
-        tree.started(id, parent, container);
-        if tree.containers > before {
-            OPEN.fetch_add(1, Ordering::AcqRel);
-        }
-    }
+    with_tree(trace, |tree| tree.started(id, parent, container));
 }
 
 /// See [`Tree::ended`].
 pub(crate) fn ended(trace: TraceId, id: SpanId, usage: Option<Tokens>) -> Option<Sums> {
-    let mut tree = tree(trace).lock().ok()?;
-    let before = tree.containers;
-    let sums = tree.ended(id, usage);
-    if tree.containers < before {
-        OPEN.fetch_sub(1, Ordering::AcqRel);
-    }
-    sums
+    with_tree(trace, |tree| tree.ended(id, usage))
 }
 
 #[cfg(test)]
@@ -246,6 +248,20 @@ mod tests {
         assert_eq!(sums.attributes().count(), 0, "no model call, no roll-up");
         assert!(t.nodes.is_empty() && t.containers == 0);
         assert_eq!(t.ended(id(3), usage(1, 1)), None, "after its container");
+    }
+
+    #[test]
+    fn an_id_seen_twice_keeps_the_container_count_right() {
+        let mut t = Tree::default();
+        t.started(id(2), SpanId::INVALID, true);
+        t.started(id(1), SpanId::INVALID, true);
+        t.started(id(1), SpanId::INVALID, true);
+        assert_eq!(t.containers, 2);
+        t.started(id(1), id(2), false);
+        assert_eq!(t.containers, 1, "a container replaced by a plain span");
+        assert_eq!(t.ended(id(1), None), None);
+        assert!(t.ended(id(2), None).is_some());
+        assert!(t.nodes.is_empty() && t.containers == 0);
     }
 
     #[test]
