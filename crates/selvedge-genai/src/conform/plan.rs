@@ -106,6 +106,15 @@ pub(super) fn keep(attrs: &[KeyValue], after: Option<&Layout>, found: &Found, pr
         .collect();
     let Some(typed) = typed else { return };
     let held: Box<[Key]> = keys.iter().map(|kv| kv.key.clone()).collect();
+    // An owned key's clone is elsewhere: no later span could match the plan,
+    // which would only push out one that can.
+    if held
+        .iter()
+        .zip(keys)
+        .any(|(h, kv)| address(h) != address(&kv.key))
+    {
+        return;
+    }
     let plan = Plan {
         profile,
         after: after.copied(),
@@ -195,5 +204,16 @@ mod tests {
         owned[2] = KeyValue::new(Key::new("plan.test.owned".to_string()), 1_i64);
         kept(&mut owned);
         assert_eq!(reuse(&mut owned, None, Profile::V1_41), None);
+    }
+
+    #[test]
+    fn spans_with_owned_keys_push_out_no_plan() {
+        let found = kept(&mut chat("256"));
+        for i in 0..2 * PLANS {
+            let mut owned = chat("1");
+            owned[2] = KeyValue::new(Key::new(format!("plan.test.owned.{i}")), 1_i64);
+            kept(&mut owned);
+        }
+        assert_eq!(reuse(&mut chat("3"), None, Profile::V1_41), Some(found));
     }
 }
