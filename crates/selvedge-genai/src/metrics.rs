@@ -163,14 +163,27 @@ struct Entry {
 /// own hasher is FNV too: its keys are already hashes.
 type SeriesMap = HashMap<u64, Vec<Arc<Entry>>, BuildHasherDefault<Fnv1a>>;
 
-thread_local! {
-    /// The series this thread recorded last, with the id of its `Instruments`:
-    /// a service calling one model again and again finds it without hashing or
-    /// locking.
-    static LAST: RefCell<Option<(u64, Arc<Entry>)>> = const { RefCell::new(None) };
+/// Series each thread keeps at hand.
+const RECENT: usize = 4;
+
+/// The series this thread recorded last (replaced in turn), with the id of
+/// their `Instruments`: a service calling a few models again and again finds
+/// them without hashing or locking.
+struct Recent {
+    series: [Option<(u64, Arc<Entry>)>; RECENT],
+    next: usize,
 }
 
-/// Tells `Instruments` apart in [`LAST`] (an address could be reused).
+thread_local! {
+    static USED: RefCell<Recent> = const {
+        RefCell::new(Recent {
+            series: [const { None }; RECENT],
+            next: 0,
+        })
+    };
+}
+
+/// Tells `Instruments` apart in [`USED`] (an address could be reused).
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// The GenAI instruments and the series bound so far.
@@ -257,13 +270,19 @@ impl Instruments {
         tokens: &Tokens,
         stream: Stream<'_>,
     ) {
-        // The thread's last series, used in place (no reference count touched).
-        let recorded = LAST.with(|last| match &*last.borrow() {
-            Some((id, e)) if *id == self.id && e.key.as_key() == key => {
+        // A series this thread recorded lately, used in place (no reference
+        // count touched).
+        let recorded = USED.with(|used| {
+            let used = used.borrow();
+            let entry = used
+                .series
+                .iter()
+                .flatten()
+                .find(|(id, e)| *id == self.id && e.key.as_key() == key);
+            if let Some((_, e)) = entry {
                 self.record_in(&e.series, seconds, tokens, stream);
-                true
             }
-            _ => false,
+            entry.is_some()
         });
         if recorded {
             return;
@@ -272,7 +291,12 @@ impl Instruments {
             return self.record_unbound(&key.attributes(), seconds, tokens, stream);
         };
         self.record_in(&entry.series, seconds, tokens, stream);
-        LAST.with(|last| *last.borrow_mut() = Some((self.id, entry)));
+        USED.with(|used| {
+            let mut used = used.borrow_mut();
+            let next = used.next;
+            used.series[next] = Some((self.id, entry));
+            used.next = (next + 1) % RECENT;
+        });
     }
 
     fn record_in(&self, series: &Series, seconds: f64, tokens: &Tokens, stream: Stream<'_>) {

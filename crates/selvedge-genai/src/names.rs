@@ -49,10 +49,37 @@ struct Table {
 
 static NAMES: LazyLock<RwLock<Table>> = LazyLock::new(Default::default);
 
+/// Names each thread keeps at hand.
+const RECENT: usize = 4;
+
+/// The names this thread used last (replaced in turn): a service calling a
+/// few models and tools over and over finds them here, without a hash or a
+/// lock.
+#[derive(Clone, Copy)]
+struct Recent {
+    names: [Option<&'static Interned>; RECENT],
+    next: usize,
+}
+
+impl Recent {
+    fn find(&self, f: impl FnMut(&&'static Interned) -> bool) -> Option<&'static Interned> {
+        self.names.iter().flatten().copied().find(f)
+    }
+
+    fn keep(mut self, name: &'static Interned) -> Self {
+        self.names[self.next] = Some(name);
+        self.next = (self.next + 1) % RECENT;
+        self
+    }
+}
+
 thread_local! {
-    /// The name this thread used last: a service calling one model over and
-    /// over finds it here, without a hash or a lock.
-    static LAST: Cell<Option<&'static Interned>> = const { Cell::new(None) };
+    static USED: Cell<Recent> = const {
+        Cell::new(Recent {
+            names: [None; RECENT],
+            next: 0,
+        })
+    };
 }
 
 /// The conventional name of `shape`, shared when it was seen before; its
@@ -61,9 +88,11 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
     let Some(layout) = shape.layout() else {
         return Cow::Owned(shape.name());
     };
-    let found = |e: &&'static Interned| e.layout == layout && shape.names(&e.name);
-    if let Some(last) = LAST.get().filter(found) {
-        return Cow::Borrowed(&last.name);
+    // The text first: a different length rejects at once.
+    let found = |e: &&'static Interned| shape.names(&e.name) && e.layout == layout;
+    let used = USED.get();
+    if let Some(known) = used.find(found) {
+        return Cow::Borrowed(&known.name);
     }
     let mut h = Fnv1a::default();
     h.write(shape.operation.as_bytes());
@@ -96,7 +125,7 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
             }
         }
     };
-    LAST.set(Some(known));
+    USED.set(used.keep(known));
     Cow::Borrowed(&known.name)
 }
 
@@ -104,13 +133,14 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
 /// name (renamed since, or past [`MAX_NAMES`]).
 pub(crate) fn layout_of(name: &str) -> Option<Layout> {
     // By address: no other string can be at one of ours (they live forever).
-    if let Some(last) = LAST.get().filter(|e| e.is(name)) {
-        return Some(last.layout);
+    let used = USED.get();
+    if let Some(known) = used.find(|e| e.is(name)) {
+        return Some(known.layout);
     }
     let table = NAMES.read().ok()?;
     let known = *table.by_address.get(&(name.as_ptr() as usize))?;
     known.is(name).then(|| {
-        LAST.set(Some(known));
+        USED.set(used.keep(known));
         known.layout
     })
 }
