@@ -98,11 +98,11 @@ pub fn free_port() -> u16 {
 pub mod rotel {
     use std::io::Read;
     use std::net::TcpStream;
-
-    use crate::free_port;
     use std::process::{Child, Command, Stdio};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
+
+    use crate::free_port;
 
     /// A running rotel, killed when dropped.
     pub struct Rotel {

@@ -79,6 +79,7 @@ mod layer;
 mod metrics;
 mod names;
 mod processor;
+mod recent;
 mod record;
 mod rollup;
 mod sampler;

@@ -19,6 +19,7 @@ use opentelemetry::KeyValue;
 
 use crate::config::{Options, Profile};
 use crate::fnv::Fnv1a;
+use crate::recent::Recent;
 use crate::semconv::{self as sc, latest, v1_41, TOKEN_TYPE};
 
 /// Distinct series kept bound; beyond this, measurements go through the
@@ -163,24 +164,11 @@ struct Entry {
 /// own hasher is FNV too: its keys are already hashes.
 type SeriesMap = HashMap<u64, Vec<Arc<Entry>>, BuildHasherDefault<Fnv1a>>;
 
-/// Series each thread keeps at hand.
-const RECENT: usize = 4;
-
-/// The series this thread recorded last (replaced in turn), with the id of
-/// their `Instruments`: a service calling a few models again and again finds
-/// them without hashing or locking.
-struct Recent {
-    series: [Option<(u64, Arc<Entry>)>; RECENT],
-    next: usize,
-}
-
 thread_local! {
-    static USED: RefCell<Recent> = const {
-        RefCell::new(Recent {
-            series: [const { None }; RECENT],
-            next: 0,
-        })
-    };
+    /// The series this thread recorded last, with the id of their
+    /// `Instruments`: a service calling a few models again and again finds
+    /// them without hashing or locking.
+    static USED: RefCell<Recent<(u64, Arc<Entry>), 4>> = const { RefCell::new(Recent::new()) };
 }
 
 /// Tells `Instruments` apart in [`USED`] (an address could be reused).
@@ -274,11 +262,7 @@ impl Instruments {
         // count touched).
         let recorded = USED.with(|used| {
             let used = used.borrow();
-            let entry = used
-                .series
-                .iter()
-                .flatten()
-                .find(|(id, e)| *id == self.id && e.key.as_key() == key);
+            let entry = used.find(|(id, e)| *id == self.id && e.key.as_key() == key);
             if let Some((_, e)) = entry {
                 self.record_in(&e.series, seconds, tokens, stream);
             }
@@ -291,12 +275,7 @@ impl Instruments {
             return self.record_unbound(&key.attributes(), seconds, tokens, stream);
         };
         self.record_in(&entry.series, seconds, tokens, stream);
-        USED.with(|used| {
-            let mut used = used.borrow_mut();
-            let next = used.next;
-            used.series[next] = Some((self.id, entry));
-            used.next = (next + 1) % RECENT;
-        });
+        USED.with(|used| used.borrow_mut().keep((self.id, entry)));
     }
 
     fn record_in(&self, series: &Series, seconds: f64, tokens: &Tokens, stream: Stream<'_>) {

@@ -19,6 +19,7 @@ use std::sync::{LazyLock, RwLock};
 
 use crate::conform::{Layout, Shape};
 use crate::fnv::Fnv1a;
+use crate::recent::Recent;
 
 /// Distinct names kept (a few hundred KiB at most).
 pub(crate) const MAX_NAMES: usize = 4096;
@@ -49,37 +50,21 @@ struct Table {
 
 static NAMES: LazyLock<RwLock<Table>> = LazyLock::new(Default::default);
 
-/// Names each thread keeps at hand.
-const RECENT: usize = 4;
-
-/// The names this thread used last (replaced in turn): a service calling a
-/// few models and tools over and over finds them here, without a hash or a
-/// lock.
-#[derive(Clone, Copy)]
-struct Recent {
-    names: [Option<&'static Interned>; RECENT],
-    next: usize,
-}
-
-impl Recent {
-    fn find(&self, f: impl FnMut(&&'static Interned) -> bool) -> Option<&'static Interned> {
-        self.names.iter().flatten().copied().find(f)
-    }
-
-    fn keep(mut self, name: &'static Interned) -> Self {
-        self.names[self.next] = Some(name);
-        self.next = (self.next + 1) % RECENT;
-        self
-    }
-}
-
 thread_local! {
-    static USED: Cell<Recent> = const {
-        Cell::new(Recent {
-            names: [None; RECENT],
-            next: 0,
-        })
-    };
+    /// The names this thread used last: a service calling a few models and
+    /// tools over and over finds them here, without a hash or a lock.
+    static USED: Cell<Recent<&'static Interned, 4>> = const { Cell::new(Recent::new()) };
+}
+
+/// A name this thread used lately that `f` accepts.
+fn used(f: impl Fn(&Interned) -> bool) -> Option<&'static Interned> {
+    USED.get().find(|e| f(e)).copied()
+}
+
+fn keep_used(name: &'static Interned) {
+    let mut used = USED.get();
+    used.keep(name);
+    USED.set(used);
 }
 
 /// The conventional name of `shape`, shared when it was seen before; its
@@ -89,9 +74,8 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
         return Cow::Owned(shape.name());
     };
     // The text first: a different length rejects at once.
-    let found = |e: &&'static Interned| shape.names(&e.name) && e.layout == layout;
-    let used = USED.get();
-    if let Some(known) = used.find(found) {
+    let found = |e: &Interned| shape.names(&e.name) && e.layout == layout;
+    if let Some(known) = used(found) {
         return Cow::Borrowed(&known.name);
     }
     let mut h = Fnv1a::default();
@@ -102,7 +86,7 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
     }
     layout.hash(&mut h);
     let hash = h.finish();
-    let find = |t: &Table| t.by_hash.get(&hash)?.iter().copied().find(found);
+    let find = |t: &Table| t.by_hash.get(&hash)?.iter().copied().find(|e| found(e));
     let known = match NAMES.read().ok().and_then(|t| find(&t)) {
         Some(known) => known,
         None => {
@@ -125,7 +109,7 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
             }
         }
     };
-    USED.set(used.keep(known));
+    keep_used(known);
     Cow::Borrowed(&known.name)
 }
 
@@ -133,14 +117,13 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
 /// name (renamed since, or past [`MAX_NAMES`]).
 pub(crate) fn layout_of(name: &str) -> Option<Layout> {
     // By address: no other string can be at one of ours (they live forever).
-    let used = USED.get();
-    if let Some(known) = used.find(|e| e.is(name)) {
+    if let Some(known) = used(|e| e.is(name)) {
         return Some(known.layout);
     }
     let table = NAMES.read().ok()?;
     let known = *table.by_address.get(&(name.as_ptr() as usize))?;
     known.is(name).then(|| {
-        USED.set(used.keep(known));
+        keep_used(known);
         known.layout
     })
 }

@@ -353,8 +353,8 @@ pub(crate) struct Config {
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Span queue capacity: four times the SDK's 2048, so a 100k spans/s producer
 /// has ~80 ms of collector or scheduler hiccup in hand before anything is
-/// dropped (4096 still dropped 0.2–0.4 % in some 100k/s runs on two cores; this
-/// costs ~3 MiB of preallocated channel; measured in docs/performance.md).
+/// dropped (with 4096, 3 of 15 runs at 100k/s on two cores dropped 0.18–1.9 %;
+/// this costs ~3 MiB of preallocated channel; measured in docs/performance.md).
 pub(crate) const DEFAULT_MAX_QUEUE_SIZE: usize = 8192;
 /// Spans per export request, as the SDK's batch processor defaults to.
 pub(crate) const DEFAULT_MAX_EXPORT_BATCH_SIZE: usize = 512;

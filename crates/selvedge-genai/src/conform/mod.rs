@@ -1,11 +1,10 @@
 //! Shapes a GenAI span's attributes, name and kind to the conventions.
 //!
-//! [`conform`] runs when the span starts (on the SpanBuilder, so samplers and
-//! the span kind see conformant data); [`conform_end`] when it ends, on the
+//! [`conform_start`] runs when the span starts (on the SpanBuilder, so samplers
+//! and the span kind see conformant data); [`conform_end`] when it ends, on the
 //! values recorded since — tokens, finish reasons — that tracing-opentelemetry
-//! exported as strings (or on everything, when something needs restructuring).
-
-use std::borrow::Cow;
+//! exported as strings; [`conform`], the full pass, on everything when
+//! something needs restructuring. Both fast paths reuse per-thread `plan`s.
 
 use opentelemetry::trace::SpanKind;
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
@@ -201,7 +200,7 @@ fn rename(
     let Some(at) = position(attrs, old) else {
         return;
     };
-    let value = renamed_value(values, &attrs[at].value);
+    let value = renamed_value(values.iter().copied(), &attrs[at].value);
     let renamed = KeyValue::new(Key::from_static_str(new), value);
     match position(attrs, new) {
         Some(current) if current > at => {}
@@ -222,10 +221,18 @@ fn position(attrs: &[KeyValue], key: &str) -> Option<usize> {
     attrs.iter().rposition(|kv| kv.key.as_str() == key)
 }
 
-fn renamed_value(table: &[(&'static str, &'static str)], value: &Value) -> Value {
-    let s = value.as_str();
-    match table.iter().find(|(old, _)| *old == s) {
-        Some((_, new)) => Value::String((*new).into()),
+/// `value`, or what `renames` (`(from, to)` pairs) turn it into if it is text
+/// listed there.
+fn renamed_value(
+    mut renames: impl Iterator<Item = (&'static str, &'static str)>,
+    value: &Value,
+) -> Value {
+    let listed = match value {
+        Value::String(s) => renames.find(|(from, _)| *from == s.as_str()),
+        _ => None,
+    };
+    match listed {
+        Some((_, to)) => Value::String(to.into()),
         None => value.clone(),
     }
 }
@@ -526,7 +533,7 @@ fn text_at(attrs: &[KeyValue], index: Option<usize>) -> Option<&str> {
 }
 
 /// Conforms `attrs` in place; returns the span's shape, or `None` when the
-/// span is not a GenAI span (then nothing was changed).
+/// span is not a GenAI span.
 pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
     let found = pass(attrs, opts.profile);
     finish(attrs, found, opts, opts.compat)
@@ -535,12 +542,6 @@ pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Optio
 /// [`conform`] for a starting span: its keys, when this thread has seen the
 /// same keys start a span before, are not classified again (see `plan`).
 pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
-    if opts.compat {
-        // Legacy mirrors are added as the span ends, from the final values:
-        // added now, they would read as legacy inputs then.
-        let found = pass(attrs, opts.profile);
-        return finish(attrs, found, opts, false);
-    }
     if let Some(found) = plan::reuse(attrs, None, opts.profile) {
         return shape(attrs, found);
     }
@@ -548,6 +549,8 @@ pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) ->
     if found.genai && !found.restructures(opts.profile) {
         plan::keep(attrs, None, &found, opts.profile);
     }
+    // Compatibility mode's legacy mirrors are added as the span ends, from
+    // the final values: added now, they would read as legacy inputs then.
     finish(attrs, found, opts, false)
 }
 
@@ -732,16 +735,13 @@ fn emit_legacy(attrs: &mut Vec<KeyValue>) {
         let Some(at) = position(attrs, current) else {
             continue;
         };
-        let value = attrs[at].value.clone();
-        let value = if *old == legacy::SYSTEM {
+        let value = match *old {
             // Old dashboards expect the old provider spellings.
-            let s: Cow<'_, str> = value.as_str();
-            match legacy::SYSTEM_VALUES.iter().find(|(_, new)| *new == s) {
-                Some((old_value, _)) => Value::String((*old_value).into()),
-                None => value.clone(),
+            legacy::SYSTEM => {
+                let back = legacy::SYSTEM_VALUES.iter().map(|&(old, new)| (new, old));
+                renamed_value(back, &attrs[at].value)
             }
-        } else {
-            value
+            _ => attrs[at].value.clone(),
         };
         match position(attrs, old) {
             Some(given) if given > at => {}

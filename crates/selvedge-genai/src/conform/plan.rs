@@ -16,6 +16,7 @@ use opentelemetry::{Key, KeyValue};
 
 use super::{classify, retype, Found, Layout, Ty};
 use crate::config::Profile;
+use crate::recent::Recent;
 
 /// Plans kept per thread (a start and an end plan per callsite): a service
 /// has a handful of GenAI callsites.
@@ -53,19 +54,8 @@ fn address(key: &Key) -> (usize, usize) {
     (text.as_ptr() as usize, text.len())
 }
 
-struct Plans {
-    kept: Vec<Plan>,
-    /// The slot the next new plan replaces, once all are taken.
-    next: usize,
-}
-
 thread_local! {
-    static KEPT: RefCell<Plans> = const {
-        RefCell::new(Plans {
-            kept: Vec::new(),
-            next: 0,
-        })
-    };
+    static KEPT: RefCell<Recent<Plan, PLANS>> = const { RefCell::new(Recent::new()) };
 }
 
 fn from(after: Option<&Layout>) -> usize {
@@ -83,7 +73,7 @@ pub(super) fn reuse(
     let keys = attrs.get_mut(from(after)..)?;
     KEPT.with(|plans| {
         let plans = plans.try_borrow().ok()?;
-        let plan = plans.kept.iter().find(|p| p.fits(keys, after, profile))?;
+        let plan = plans.find(|p| p.fits(keys, after, profile))?;
         for &(i, ty) in plan.typed.iter() {
             retype(&mut keys[usize::from(i)], ty);
         }
@@ -126,15 +116,8 @@ pub(super) fn keep(attrs: &[KeyValue], after: Option<&Layout>, found: &Found, pr
         found: *found,
     };
     KEPT.with(|plans| {
-        let Ok(mut plans) = plans.try_borrow_mut() else {
-            return;
-        };
-        if plans.kept.len() < PLANS {
-            plans.kept.push(plan);
-        } else {
-            let next = plans.next;
-            plans.kept[next] = plan;
-            plans.next = (next + 1) % PLANS;
+        if let Ok(mut plans) = plans.try_borrow_mut() {
+            plans.keep(plan);
         }
     });
 }
