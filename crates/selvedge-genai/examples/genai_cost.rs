@@ -14,7 +14,9 @@
 //! Instructions per span = (I refs at 20000 − I refs at 0) / 20000. The span
 //! and the two stacks are the criterion benchmark's (`benches/common/`), with
 //! the simple span processor. A third argument `mixed` runs three callsites
-//! in turn instead (`common::mixed`).
+//! in turn instead (`common::mixed`). Variants `start_only` (only what runs
+//! as a span starts) and `no_metrics` (all but the metrics) tell the parts of
+//! (b) apart.
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -26,8 +28,13 @@ fn main() {
     let stack = match variant.as_str() {
         "otel_only" => common::otel_only(common::simple()),
         "with_genai" => common::with_genai(common::simple()),
+        "start_only" => common::start_only(common::simple()),
+        "no_metrics" => common::no_metrics(common::simple()),
         other => {
-            eprintln!("genai_cost: unknown variant {other:?} (otel_only | with_genai)");
+            eprintln!(
+                "genai_cost: unknown variant {other:?} \
+                 (otel_only | with_genai | start_only | no_metrics)"
+            );
             std::process::exit(2);
         }
     };

@@ -143,3 +143,44 @@ pub fn mixed(i: u64) {
         }
     }
 }
+
+/// (b) in parts, to tell what each costs: only what runs as a span starts
+/// (`GenAiTracer`, `GenAiLayer`; the processor and the sampler left plain).
+#[allow(dead_code)] // used by the cost driver, not the benchmark
+pub fn start_only(processor: impl SpanProcessor + 'static) -> Stack {
+    let tracers = SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .build();
+    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
+        tracing_opentelemetry::layer().with_tracer(GenAiTracer::new(
+            tracers.tracer("bench"),
+            Options::default(),
+        )),
+    );
+    Stack {
+        dispatch: Dispatch::new(subscriber),
+        tracers,
+        _meters: None,
+    }
+}
+
+/// (b) in parts: everything but the metrics.
+#[allow(dead_code)] // used by the cost driver, not the benchmark
+pub fn no_metrics(processor: impl SpanProcessor + 'static) -> Stack {
+    let options = Options::default();
+    let tracers = SdkTracerProvider::builder()
+        .with_span_processor(GenAiProcessor::new(processor, options))
+        .with_sampler(GenAiSampler::new(Sampler::ParentBased(Box::new(
+            Sampler::AlwaysOn,
+        ))))
+        .build();
+    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
+        tracing_opentelemetry::layer()
+            .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options)),
+    );
+    Stack {
+        dispatch: Dispatch::new(subscriber),
+        tracers,
+        _meters: None,
+    }
+}
