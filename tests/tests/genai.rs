@@ -413,6 +413,39 @@ fn compat_mode_also_emits_legacy_names() {
 }
 
 #[test]
+fn an_operation_recorded_after_the_start_is_named_and_measured_as_such() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 1, || {
+        let span = tracing::info_span!(
+            "embed",
+            gen_ai.request.model = "text-embedding-3-small",
+            gen_ai.operation.name = tracing::field::Empty,
+        );
+        // Started as a chat (a span with only a model is one) ...
+        let _entered = span.enter();
+        // ... and told otherwise later.
+        span.record("gen_ai.operation.name", "embeddings");
+    });
+    let s = spans.named("embeddings text-embedding-3-small");
+    let operations: Vec<_> = s
+        .span
+        .attributes
+        .iter()
+        .filter(|kv| kv.key == "gen_ai.operation.name")
+        .collect();
+    assert_eq!(operations.len(), 1, "one operation: {operations:?}");
+    assert_eq!(s.attr_str("gen_ai.operation.name"), Some("embeddings"));
+    let duration = receiver.wait_for_metric("gen_ai.client.operation.duration", WAIT);
+    let points = histogram(&duration);
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].count, 1);
+    assert_eq!(
+        point_attr(&points[0], "gen_ai.operation.name"),
+        Some(&Value::StringValue("embeddings".into()))
+    );
+}
+
+#[test]
 fn agents_roll_up_the_usage_beneath_them() {
     let receiver = Receiver::start();
     let spans = run(&receiver, builder(&receiver), 5, || {

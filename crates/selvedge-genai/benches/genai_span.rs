@@ -10,7 +10,7 @@
 //! - `genai/otel_only`: registry + tracing-opentelemetry, simple span processor,
 //!   no-op exporter.
 //! - `genai/with_genai`: + `GenAiTracer`, `GenAiProcessor` with metrics on (SDK
-//!   histograms, exported never), `GenAiSampler`, `GenAiLayer`.
+//!   histograms, exported never), `GenAiLayer`.
 //! - `genai/conform_only`, `genai/layer_only`: parts of `with_genai` (tracer +
 //!   processor without metrics; the layer alone), to show where the cost is.
 //! - `genai/otel_only_batch`, `genai/with_genai_batch`: the same pair with the
@@ -20,6 +20,9 @@
 //!   callsites in turn (a chat, embeddings on another model, a tool), as a
 //!   service calling several models and tools runs them: no per-thread cache
 //!   holds all of them at once.
+//! - `genai/otel_only_unsampled`, `genai/with_genai_unsampled`: the first pair
+//!   with a sampler that keeps nothing (the GenAI metrics still count every
+//!   span), as a service sampling a small share of its traces runs most spans.
 //!
 //! Each in its own process:
 //! ```text
@@ -108,6 +111,16 @@ fn with_genai_mixed(c: &mut Criterion) {
     measure_mixed(c, "genai/with_genai_mixed", common::with_genai(simple()));
 }
 
+fn otel_only_unsampled(c: &mut Criterion) {
+    let stack = common::otel_only_unsampled(simple());
+    measure(c, "genai/otel_only_unsampled", stack);
+}
+
+fn with_genai_unsampled(c: &mut Criterion) {
+    let stack = common::with_genai_unsampled(simple());
+    measure(c, "genai/with_genai_unsampled", stack);
+}
+
 criterion_group!(
     benches,
     otel_only,
@@ -117,6 +130,8 @@ criterion_group!(
     otel_only_batch,
     with_genai_batch,
     otel_only_mixed,
-    with_genai_mixed
+    with_genai_mixed,
+    otel_only_unsampled,
+    with_genai_unsampled
 );
 criterion_main!(benches);

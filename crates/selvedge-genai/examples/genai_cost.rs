@@ -14,9 +14,13 @@
 //! Instructions per span = (I refs at 20000 − I refs at 0) / 20000. The span
 //! and the two stacks are the criterion benchmark's (`benches/common/`), with
 //! the simple span processor. A third argument `mixed` runs three callsites
-//! in turn instead (`common::mixed`). Variants `start_only` (only what runs
-//! as a span starts) and `no_metrics` (all but the metrics) tell the parts of
-//! (b) apart.
+//! in turn instead (`common::mixed`); `plain`, a span with no GenAI field
+//! (`common::plain_call`).
+//!
+//! More variants: `tracer_only` (`GenAiTracer` and its spans, metrics off,
+//! plain processor) and `no_metrics` (all but the metrics) tell the parts of
+//! (b) apart; `otel_only_unsampled` / `with_genai_unsampled` are the pair with
+//! a sampler that keeps nothing (the metrics still count every span).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -28,23 +32,32 @@ fn main() {
     let stack = match variant.as_str() {
         "otel_only" => common::otel_only(common::simple()),
         "with_genai" => common::with_genai(common::simple()),
-        "start_only" => common::start_only(common::simple()),
+        "tracer_only" => common::tracer_only(common::simple()),
         "no_metrics" => common::no_metrics(common::simple()),
+        "otel_only_unsampled" => common::otel_only_unsampled(common::simple()),
+        "with_genai_unsampled" => common::with_genai_unsampled(common::simple()),
         other => {
             eprintln!(
                 "genai_cost: unknown variant {other:?} \
-                 (otel_only | with_genai | start_only | no_metrics)"
+                 (otel_only | with_genai | tracer_only | no_metrics | \
+                 otel_only_unsampled | with_genai_unsampled)"
             );
             std::process::exit(2);
         }
     };
     // `mixed`: three callsites in turn (a chat, embeddings, a tool), as a
     // service calling several models and tools runs them.
-    let mixed = args.next().as_deref() == Some("mixed");
+    let mode = args.next();
+    let (mixed, plain) = (
+        mode.as_deref() == Some("mixed"),
+        mode.as_deref() == Some("plain"),
+    );
     tracing::dispatcher::with_default(&stack.dispatch, || {
         (0..n).for_each(|i| {
             if mixed {
                 common::mixed(i)
+            } else if plain {
+                common::plain_call()
             } else {
                 common::llm_call()
             }

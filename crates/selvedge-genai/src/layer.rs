@@ -63,9 +63,9 @@ impl Visit for ErrorEvent {
 /// tracing-opentelemetry layer, so the OTel span is still open when it writes.
 ///
 /// It looks only at events, and only at those whose static metadata shows an
-/// error: spans cost it nothing. Names, kinds, types and roll-ups are the
-/// work of [`GenAiTracer`](crate::GenAiTracer) and
-/// [`GenAiProcessor`](crate::GenAiProcessor), which also records the metrics.
+/// error: spans cost it nothing. Names, kinds, types, roll-ups and metrics
+/// are the work of [`GenAiTracer`](crate::GenAiTracer), its spans, and
+/// [`GenAiProcessor`](crate::GenAiProcessor).
 #[derive(Default)]
 pub struct GenAiLayer {
     dispatch: OnceLock<WeakDispatch>,
@@ -122,7 +122,7 @@ where
             return;
         }
         // The span's own explicit error.type, if any, wins over this fallback
-        // when the span ends (GenAiProcessor).
+        // whichever is recorded first (see `tracked`).
         let error_type = found
             .error_type
             .unwrap_or_else(|| sc::ERROR_TYPE_OTHER.to_string());

@@ -29,22 +29,26 @@
 //! - [`GenAiTracer`] wraps the tracer given to tracing-opentelemetry: names,
 //!   kinds, the operation and the types of the attributes a span starts with
 //!   are fixed as it *starts* (kinds cannot change later; samplers see them).
-//! - [`GenAiProcessor`] wraps the span processor: values recorded later are
-//!   conformed as the span *ends* (only those, in the usual case), usage is
-//!   rolled up onto agents and workflows, and the GenAI client metrics are
-//!   recorded from the finished span.
-//! - [`GenAiSampler`] wraps the sampler: GenAI spans it would drop are
-//!   recorded but not exported, so the metrics count them too.
+//!   The span it builds, a [`ConformedSpan`], conforms each value recorded
+//!   later as it is recorded, and as it *ends* rolls usage up onto agents and
+//!   workflows and records the GenAI client metrics — for every span it
+//!   built, sampled or not (an unsampled span is followed, not recorded).
+//! - [`GenAiProcessor`] wraps the span processor: the rare span its wrapper
+//!   could not settle value by value (a key recorded twice, a legacy name or
+//!   a name-giving attribute recorded late, compatibility mode's legacy
+//!   mirrors) gets the full pass here, as do GenAI spans started without
+//!   `GenAiTracer` (measured here too, with
+//!   [`with_metrics`](GenAiProcessor::with_metrics)).
 //! - [`GenAiLayer`] sits before the tracing-opentelemetry layer: `error.type`
 //!   from error events.
 //!
-//! The `selvedge` setup crate wires all four. Wiring them by hand:
+//! The `selvedge` setup crate wires them. Wiring them by hand:
 //!
 //! ```
 //! use opentelemetry::metrics::MeterProvider as _;
 //! use opentelemetry::trace::TracerProvider as _;
 //! use opentelemetry_sdk::trace::{BatchSpanProcessor, Sampler, SdkTracerProvider};
-//! use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiSampler, GenAiTracer, Options};
+//! use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer, Options};
 //! use tracing_subscriber::layer::SubscriberExt;
 //! # #[derive(Debug)]
 //! # struct MyExporter;
@@ -54,18 +58,20 @@
 //!
 //! let options = Options::from_env(|name| std::env::var(name).ok());
 //! let meters = opentelemetry_sdk::metrics::SdkMeterProvider::builder().build();
+//! let meter = meters.meter("selvedge-genai");
 //! let tracers = SdkTracerProvider::builder()
 //!     .with_span_processor(
 //!         GenAiProcessor::new(BatchSpanProcessor::builder(MyExporter).build(), options)
-//!             .with_metrics(&meters.meter("selvedge-genai")),
+//!             .with_metrics(&meter),
 //!     )
-//!     .with_sampler(GenAiSampler::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))))
+//!     .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1))))
 //!     .build();
+//! let tracer = GenAiTracer::new(tracers.tracer("app"), options).with_metrics(&meter);
 //! let subscriber = tracing_subscriber::registry()
 //!     .with(GenAiLayer::new()) // before (inside) the OTel layer
-//!     .with(tracing_opentelemetry::layer().with_tracer(GenAiTracer::new(tracers.tracer("app"), options)));
+//!     .with(tracing_opentelemetry::layer().with_tracer(tracer));
 //! tracing::subscriber::with_default(subscriber, || {
-//!     // instrumented code
+//!     // instrumented code: every GenAI call measured, one trace in ten kept
 //! });
 //! # let _ = tracers.shutdown();
 //! ```
@@ -75,6 +81,7 @@
 mod config;
 mod conform;
 mod fnv;
+mod handoff;
 mod layer;
 mod metrics;
 mod names;
@@ -82,9 +89,10 @@ mod processor;
 mod recent;
 mod record;
 mod rollup;
-mod sampler;
 pub mod semconv;
+mod span;
 mod tracer;
+mod tracked;
 
 pub use config::{
     Options, Profile, LATEST_OPT_IN, OTEL_SEMCONV_STABILITY_OPT_IN, SELVEDGE_GENAI_COMPAT,
@@ -96,5 +104,5 @@ pub use record::{
     MAX_CHUNK_INTERVALS,
 };
 pub use rollup::{ROLLUP_INPUT_TOKENS, ROLLUP_MODEL_CALLS, ROLLUP_OUTPUT_TOKENS};
-pub use sampler::GenAiSampler;
+pub use span::ConformedSpan;
 pub use tracer::GenAiTracer;

@@ -101,6 +101,17 @@ impl SeriesKey<'_> {
     }
 }
 
+/// One field of a series key, changed (see [`Entry::key_with`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Field<'a> {
+    Provider(Option<&'a str>),
+    RequestModel(Option<&'a str>),
+    ResponseModel(Option<&'a str>),
+    ServerAddress(Option<&'a str>),
+    ServerPort(Option<i64>),
+    ErrorType(Option<&'a str>),
+}
+
 #[derive(Debug)]
 struct OwnedKey {
     operation: Box<str>,
@@ -155,9 +166,42 @@ enum TokenInstruments {
 }
 
 /// A series with the key it was bound for.
-struct Entry {
+pub(crate) struct Entry {
     key: OwnedKey,
     series: Series,
+    /// Bound (kept in the map), or past the cap: recorded unbound.
+    bound: bool,
+}
+
+impl Entry {
+    fn new(key: SeriesKey<'_>, bound: bool) -> Entry {
+        Entry {
+            key: key.to_owned(),
+            series: Series {
+                attrs: key.attributes(),
+                duration: OnceLock::new(),
+                time_to_first_chunk: OnceLock::new(),
+                time_per_output_chunk: OnceLock::new(),
+                token_types: Default::default(),
+                token_counters: Default::default(),
+            },
+            bound,
+        }
+    }
+
+    /// This series' key with `field` changed.
+    pub(crate) fn key_with<'a>(&'a self, field: Field<'a>) -> SeriesKey<'a> {
+        let mut key = self.key.as_key();
+        match field {
+            Field::Provider(v) => key.provider = v,
+            Field::RequestModel(v) => key.request_model = v,
+            Field::ResponseModel(v) => key.response_model = v,
+            Field::ServerAddress(v) => key.server_address = v,
+            Field::ServerPort(v) => key.server_port = v,
+            Field::ErrorType(v) => key.error_type = v,
+        }
+        key
+    }
 }
 
 /// Series by the hash of their key; colliding keys share a bucket. The map's
@@ -271,11 +315,44 @@ impl Instruments {
         if recorded {
             return;
         }
-        let Some(entry) = self.lookup(key) else {
-            return self.record_unbound(&key.attributes(), seconds, tokens, stream);
-        };
-        self.record_in(&entry.series, seconds, tokens, stream);
-        USED.with(|used| used.borrow_mut().keep((self.id, entry)));
+        let entry = self.lookup(key);
+        self.record_entry(&entry, seconds, tokens, stream);
+        if entry.bound {
+            USED.with(|used| used.borrow_mut().keep((self.id, entry)));
+        }
+    }
+
+    /// The series for `key`, to record a span's measurements in as it ends:
+    /// one this thread used lately, else one from the map (bound now if new);
+    /// past [`MAX_BOUND_SERIES`] one recorded unbound.
+    pub(crate) fn series(&self, key: SeriesKey<'_>) -> Arc<Entry> {
+        let used = USED.with(|used| {
+            used.borrow()
+                .find(|(id, e)| *id == self.id && e.key.as_key() == key)
+                .map(|(_, e)| e.clone())
+        });
+        if let Some(entry) = used {
+            return entry;
+        }
+        let entry = self.lookup(key);
+        if entry.bound {
+            USED.with(|used| used.borrow_mut().keep((self.id, entry.clone())));
+        }
+        entry
+    }
+
+    /// Records one operation's measurements in the series `entry`.
+    pub(crate) fn record_entry(
+        &self,
+        entry: &Entry,
+        seconds: f64,
+        tokens: &Tokens,
+        stream: Stream<'_>,
+    ) {
+        match entry.bound {
+            true => self.record_in(&entry.series, seconds, tokens, stream),
+            false => self.record_unbound(&entry.series.attrs, seconds, tokens, stream),
+        }
     }
 
     fn record_in(&self, series: &Series, seconds: f64, tokens: &Tokens, stream: Stream<'_>) {
@@ -330,7 +407,10 @@ impl Instruments {
         }
     }
 
-    fn lookup(&self, key: SeriesKey<'_>) -> Option<Arc<Entry>> {
+    /// The series for `key` from the map, bound and kept if new; past
+    /// [`MAX_BOUND_SERIES`] (or with the map's lock poisoned) one that is
+    /// neither: its measurements take the SDK's unbound path.
+    fn lookup(&self, key: SeriesKey<'_>) -> Arc<Entry> {
         let hash = key.hash_value();
         let find = |map: &SeriesMap| {
             map.get(&hash)?
@@ -339,28 +419,21 @@ impl Instruments {
                 .cloned()
         };
         if let Some(found) = self.series.read().ok().and_then(|m| find(&m)) {
-            return Some(found);
+            return found;
         }
-        let mut map = self.series.write().ok()?;
+        let unbound = || Entry::new(key, false);
+        let Ok(mut map) = self.series.write() else {
+            return Arc::new(unbound());
+        };
         if let Some(found) = find(&map) {
-            return Some(found);
+            return found;
         }
         if map.values().map(Vec::len).sum::<usize>() >= MAX_BOUND_SERIES {
-            return None;
+            return Arc::new(unbound());
         }
-        let entry = Arc::new(Entry {
-            key: key.to_owned(),
-            series: Series {
-                attrs: key.attributes(),
-                duration: OnceLock::new(),
-                time_to_first_chunk: OnceLock::new(),
-                time_per_output_chunk: OnceLock::new(),
-                token_types: Default::default(),
-                token_counters: Default::default(),
-            },
-        });
+        let entry = Arc::new(Entry::new(key, true));
         map.entry(hash).or_default().push(entry.clone());
-        Some(entry)
+        entry
     }
 
     fn record_unbound(

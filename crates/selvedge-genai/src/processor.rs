@@ -10,28 +10,33 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
 use crate::config::Options;
-use crate::conform::conform_end;
+use crate::conform::conform;
+use crate::handoff::{self, Verdict};
 use crate::metrics::Instruments;
-use crate::names::layout_of;
 use crate::rollup;
 
-/// Wraps the span processor: before a finished GenAI span is handed on, its
-/// attributes are conformed once more — values recorded after the span started
-/// (token counts recorded as `u64` arrive as strings from tracing-opentelemetry,
-/// finish reasons as a rendered list, legacy names) get their names and types,
-/// duplicates keep the last value, and the name picks up a model recorded late.
+/// Wraps the span processor: the full conformance pass for the finished GenAI
+/// spans that need it, before they are handed on.
 ///
-/// With [`with_metrics`](Self::with_metrics) it also records the GenAI client
-/// metrics from the conformed span: the duration from its own start and end
-/// times, the attributes from its own attributes, so span and metrics always
-/// agree. It sees every GenAI span the sampler did not drop; wrap the sampler
-/// in [`GenAiSampler`](crate::GenAiSampler) so unsampled GenAI spans are
-/// recorded (not exported) and still counted.
+/// A span [`GenAiTracer`](crate::GenAiTracer) built was conformed as it ran
+/// and passes straight through — unless its [`ConformedSpan`](crate::ConformedSpan)
+/// could not settle something value by value (a key recorded twice, a legacy
+/// name or a name-giving attribute recorded late, compatibility mode's legacy
+/// mirrors) and asked for this pass. Every other span with GenAI attributes —
+/// started without `GenAiTracer`, or GenAI only by values recorded after it
+/// started — is conformed here entirely: names and types, duplicates keeping
+/// the last value, the conventional name, `error.type` as status.
+///
+/// With [`with_metrics`](Self::with_metrics) it records the GenAI client
+/// metrics of the spans it conforms entirely, from the conformed span (the
+/// tracer's spans record their own, sampled or not). It sees only the spans
+/// the sampler kept: GenAI spans started without `GenAiTracer` are measured
+/// only when sampled.
 ///
 /// ```
 /// use opentelemetry::metrics::MeterProvider as _;
 /// use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor};
-/// use selvedge_genai::{GenAiProcessor, GenAiSampler, Options};
+/// use selvedge_genai::{GenAiProcessor, Options};
 /// # #[derive(Debug)]
 /// # struct MyExporter;
 /// # impl opentelemetry_sdk::trace::SpanExporter for MyExporter {
@@ -45,7 +50,6 @@ use crate::rollup;
 ///         GenAiProcessor::new(SimpleSpanProcessor::new(exporter), Options::default())
 ///             .with_metrics(&meters.meter("selvedge-genai")),
 ///     )
-///     .with_sampler(GenAiSampler::new(opentelemetry_sdk::trace::Sampler::AlwaysOn))
 ///     .build();
 /// # let _ = provider;
 /// ```
@@ -66,8 +70,10 @@ impl<P> GenAiProcessor<P> {
         }
     }
 
-    /// Records the GenAI client metrics with `meter` (e.g.
-    /// `opentelemetry::global::meter("selvedge-genai")`).
+    /// Records the GenAI client metrics of the spans it conforms entirely
+    /// with `meter` (e.g. `opentelemetry::global::meter("selvedge-genai")`;
+    /// give [`GenAiTracer::with_metrics`](crate::GenAiTracer::with_metrics)
+    /// the same one).
     pub fn with_metrics(mut self, meter: &Meter) -> Self {
         self.instruments = Some(Instruments::new(meter, &self.options));
         self
@@ -80,14 +86,23 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
     }
 
     fn on_end(&self, mut span: SpanData) {
+        // Spans conformed here alone (not built by `GenAiTracer`, or GenAI
+        // only by what was recorded after the start) are measured and rolled
+        // up here; a tracked span's wrapper did that, unless it asked.
+        let (measure, roll_up) = match handoff::take(span.span_context.span_id()) {
+            Some(Verdict::Done) => return self.inner.on_end(span),
+            Some(Verdict::FullPass { measure }) => (measure, false),
+            Some(Verdict::Late) | None => (true, true),
+        };
         let mut internal = None;
         let mut usage = None;
-        let layout = layout_of(&span.name);
-        if let Some(shape) = conform_end(&mut span.attributes, layout, &self.options) {
-            if rollup::any_open() {
+        let mut genai = false;
+        if let Some(shape) = conform(&mut span.attributes, &self.options) {
+            genai = true;
+            if roll_up && rollup::any_open() {
                 usage = shape.usage();
             }
-            if let Some(instruments) = &self.instruments {
+            if let (true, Some(instruments)) = (measure, &self.instruments) {
                 if let Some((key, tokens, stream)) = shape.measurements() {
                     let seconds = span
                         .end_time
@@ -105,7 +120,7 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
                     span.status = Status::error(error_type.to_string());
                 }
             }
-            if !shape.named && !shape.names(&span.name) {
+            if !shape.names(&span.name) {
                 span.name = shape.name().into();
             }
         }
@@ -113,7 +128,7 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
         if let Some(i) = internal {
             span.attributes.remove(i);
         }
-        if rollup::any_open() {
+        if genai && roll_up && rollup::any_open() {
             let own = &span.span_context;
             if let Some(sums) = rollup::ended(own.trace_id(), own.span_id(), usage) {
                 span.attributes.extend(sums.attributes());

@@ -241,11 +241,12 @@ pub struct Streaming {
     finished: bool,
 }
 
-/// The span attribute that carries a stream's chunk intervals to
-/// [`GenAiProcessor`](crate::GenAiProcessor), which records them as
-/// `gen_ai.client.operation.time_per_output_chunk` and removes the attribute
-/// before the span is exported. (The processor measures from the finished
-/// span; this is how a stream's per-chunk timings reach it.)
+/// The span attribute that carries a stream's chunk intervals to the
+/// [`ConformedSpan`](crate::ConformedSpan), which keeps them off the span and
+/// records them as `gen_ai.client.operation.time_per_output_chunk` (or to
+/// [`GenAiProcessor`](crate::GenAiProcessor), which measures the spans it
+/// conforms entirely and removes the attribute before export): this is how
+/// a stream's per-chunk timings reach the metrics.
 pub(crate) const CHUNK_INTERVALS: &str = "selvedge.gen_ai.chunk_intervals";
 
 /// Chunk intervals kept per stream; later chunks are not measured (a stream of

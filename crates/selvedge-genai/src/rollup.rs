@@ -4,15 +4,18 @@
 //! Kept by OTel span id, from the conformed spans: [`GenAiTracer`] notes a
 //! container as it starts and, while any container is open, every span that
 //! starts beneath one (plain spans in between included — a finished model
-//! call only knows its direct parent); [`GenAiProcessor`] adds a finished
-//! model call's token counts to its container, and writes a container's sums
-//! onto it as it ends (children end first). The spans are kept in trees by
+//! call only knows its direct parent); the [`ConformedSpan`] of a finished
+//! model call adds its token counts to its container, and a container's
+//! span writes the sums onto it as it ends (children end first). A span that is a
+//! GenAI span only by values recorded after it started is rolled up by
+//! [`GenAiProcessor`], which conforms it. The spans are kept in trees by
 //! trace (a container and all beneath it share a trace id), so agents running
 //! on many threads seldom share a lock. While no container is open, each side
 //! costs one atomic load.
 //!
 //! [`GenAiTracer`]: crate::GenAiTracer
 //! [`GenAiProcessor`]: crate::GenAiProcessor
+//! [`ConformedSpan`]: crate::ConformedSpan
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

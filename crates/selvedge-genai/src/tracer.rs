@@ -1,24 +1,36 @@
-//! [`GenAiTracer`]: conforms GenAI spans as they start.
+//! [`GenAiTracer`]: conforms GenAI spans as they start, and builds the
+//! [`ConformedSpan`]s that follow them to their end.
 
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use opentelemetry::metrics::Meter;
 use opentelemetry::trace::{Span as _, SpanBuilder, TraceContextExt as _, Tracer};
 use opentelemetry::Context;
 
 use crate::config::Options;
 use crate::conform::conform_start;
+use crate::metrics::Instruments;
 use crate::rollup;
+use crate::span::ConformedSpan;
+use crate::tracked::Tracked;
 
 /// Wraps the tracer given to tracing-opentelemetry, so every GenAI span gets
 /// its conventional name (`chat gpt-4o`, `execute_tool get_weather`), kind
 /// (CLIENT / INTERNAL) and typed attributes *before* it starts: the kind of an
 /// OTel span cannot change later, and samplers see the span as it starts.
 ///
-/// Pair it with [`GenAiProcessor`](crate::GenAiProcessor), which conforms what
-/// is recorded after the start; the name it gives a span also lets the
-/// processor find where the start left everything (plain text to anyone else).
+/// The span it returns, a [`ConformedSpan`], conforms each value recorded on
+/// it later, and as it ends rolls usage up and records the GenAI client
+/// metrics ([`with_metrics`](Self::with_metrics)) — for unsampled spans too,
+/// which the inner tracer does not record. Pair it with
+/// [`GenAiProcessor`](crate::GenAiProcessor) for the spans that need a full
+/// pass after all; the interned name it gives a span tells the processor the
+/// span was conformed already.
 ///
 /// It also notes agent and workflow spans, and while one is open the spans
-/// that start beneath it, so the processor can roll the usage of the model
-/// calls up onto them.
+/// that start beneath it, so the usage of the model calls beneath can be
+/// rolled up onto them.
 ///
 /// Spans without `gen_ai.*` / `llm.*` fields pass through untouched.
 ///
@@ -27,7 +39,9 @@ use crate::rollup;
 /// use selvedge_genai::{GenAiTracer, Options};
 ///
 /// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-/// let tracer = GenAiTracer::new(provider.tracer("app"), Options::default());
+/// let meters = opentelemetry_sdk::metrics::SdkMeterProvider::builder().build();
+/// let tracer = GenAiTracer::new(provider.tracer("app"), Options::default())
+///     .with_metrics(&opentelemetry::metrics::MeterProvider::meter(&meters, "selvedge-genai"));
 /// let layer = tracing_opentelemetry::layer::<tracing_subscriber::Registry>().with_tracer(tracer);
 /// # let _ = layer;
 /// ```
@@ -35,24 +49,44 @@ use crate::rollup;
 pub struct GenAiTracer<T> {
     inner: T,
     options: Options,
+    instruments: Option<Arc<Instruments>>,
 }
 
 impl<T> GenAiTracer<T> {
     /// Wraps `inner`.
     pub fn new(inner: T, options: Options) -> Self {
-        Self { inner, options }
+        Self {
+            inner,
+            options,
+            instruments: None,
+        }
+    }
+
+    /// Records the GenAI client metrics of the spans it builds with `meter`
+    /// (e.g. `opentelemetry::global::meter("selvedge-genai")`), sampled or not.
+    pub fn with_metrics(mut self, meter: &Meter) -> Self {
+        self.instruments = Some(Arc::new(Instruments::new(meter, &self.options)));
+        self
     }
 }
 
 impl<T: Tracer> Tracer for GenAiTracer<T> {
-    type Span = T::Span;
+    type Span = ConformedSpan<T::Span>;
 
     fn build_with_context(&self, mut builder: SpanBuilder, parent_cx: &Context) -> Self::Span {
         let mut container = false;
+        let mut genai = None;
         if let Some(attrs) = builder.attributes.as_mut() {
             if let Some(shape) = conform_start(attrs, &self.options) {
+                let start = *builder.start_time.get_or_insert_with(SystemTime::now);
+                genai = Some(Box::new(Tracked::start(
+                    &shape,
+                    &self.options,
+                    self.instruments.as_ref(),
+                    start,
+                )));
                 builder.name = crate::names::name(&shape);
-                builder.span_kind = Some(shape.kind);
+                builder.span_kind = Some(shape.kind.clone());
                 container = shape.op.is_container();
             }
         }
@@ -65,6 +99,7 @@ impl<T: Tracer> Tracer for GenAiTracer<T> {
             let own = span.span_context();
             rollup::started(own.trace_id(), own.span_id(), parent, container);
         }
-        span
+        let id = span.span_context().span_id();
+        ConformedSpan::new(span, id, genai)
     }
 }

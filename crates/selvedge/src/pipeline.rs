@@ -16,7 +16,7 @@ use opentelemetry_sdk::trace::{
 use opentelemetry_sdk::Resource;
 use selvedge_content::{ContentLayer, Shaping};
 use selvedge_correlation::WithEventContext;
-use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiSampler, GenAiTracer};
+use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer};
 use tracing::Dispatch;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -152,16 +152,14 @@ impl Pipeline {
         };
 
         let tracer_provider = match config.traces.exporter {
-            // No traces, but metrics: GenAI spans are still recorded (never
-            // exported) so that their metrics are.
+            // No traces, but metrics: GenAI spans are still built (never
+            // recorded) so that `GenAiTracer` measures them.
             ExporterKind::None if meter_provider.is_some() => Some(
                 SdkTracerProvider::builder()
                     .with_span_processor(
                         GenAiProcessor::new(Discard, config.genai).with_metrics(&genai_meter),
                     )
-                    .with_sampler(GenAiSampler::new(
-                        opentelemetry_sdk::trace::Sampler::AlwaysOff,
-                    ))
+                    .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOff)
                     .with_resource(resource.clone())
                     .build(),
             ),
@@ -222,8 +220,9 @@ impl Pipeline {
                             )
                             .with_metrics(&genai_meter),
                         )
-                        // Unsampled GenAI spans are recorded, not exported: they still count in metrics.
-                        .with_sampler(GenAiSampler::new(config.sampler.to_sdk()))
+                        // Unsampled GenAI spans still count in metrics: `GenAiTracer`
+                        // measures the spans it builds, recorded or not.
+                        .with_sampler(config.sampler.to_sdk())
                         .with_resource(resource.clone())
                         .build(),
                 )
@@ -254,7 +253,10 @@ impl Pipeline {
 
         let otel_layer = tracer_provider.as_ref().map(|tp| {
             tracing_opentelemetry::layer()
-                .with_tracer(GenAiTracer::new(tp.tracer(TRACER_NAME), config.genai))
+                .with_tracer(
+                    GenAiTracer::new(tp.tracer(TRACER_NAME), config.genai)
+                        .with_metrics(&genai_meter),
+                )
                 // busy_ns / idle_ns are no OTel convention, and tracking them reads the
                 // clock on every enter and exit: two attributes and ~10 % of export
                 // throughput for every span (docs/performance.md).
@@ -327,7 +329,7 @@ impl Pipeline {
     }
 
     /// The tracer provider when traces are on (with traces off but metrics on,
-    /// a record-only provider runs just for the GenAI metrics: not this one).
+    /// a provider that samples nothing runs just for the GenAI metrics: not this one).
     pub(crate) fn traces(&self) -> Option<&SdkTracerProvider> {
         self.tracer_provider
             .as_ref()

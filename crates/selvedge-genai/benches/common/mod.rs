@@ -13,7 +13,7 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::{
     Sampler, SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter, SpanProcessor,
 };
-use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiSampler, GenAiTracer, Options};
+use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer, Options};
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -91,25 +91,21 @@ pub fn otel_only(processor: impl SpanProcessor + 'static) -> Stack {
     }
 }
 
-/// (b) The same + `GenAiTracer`, `GenAiProcessor` with metrics on (SDK
-/// histograms, collected never), `GenAiSampler` and `GenAiLayer`.
+/// (b) The same + `GenAiTracer` with metrics on (SDK histograms, collected
+/// never), `GenAiProcessor` and `GenAiLayer`.
 pub fn with_genai(processor: impl SpanProcessor + 'static) -> Stack {
     let options = Options::default();
     let reader = PeriodicReader::builder(NoopMetrics)
         .with_interval(std::time::Duration::from_secs(3600))
         .build();
     let meters = SdkMeterProvider::builder().with_reader(reader).build();
+    let meter = meters.meter("bench");
     let tracers = SdkTracerProvider::builder()
-        .with_span_processor(
-            GenAiProcessor::new(processor, options).with_metrics(&meters.meter("bench")),
-        )
-        .with_sampler(GenAiSampler::new(Sampler::ParentBased(Box::new(
-            Sampler::AlwaysOn,
-        ))))
+        .with_span_processor(GenAiProcessor::new(processor, options).with_metrics(&meter))
         .build();
     let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
         tracing_opentelemetry::layer()
-            .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options)),
+            .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options).with_metrics(&meter)),
     );
     Stack {
         dispatch: Dispatch::new(subscriber),
@@ -144,10 +140,11 @@ pub fn mixed(i: u64) {
     }
 }
 
-/// (b) in parts, to tell what each costs: only what runs as a span starts
-/// (`GenAiTracer`, `GenAiLayer`; the processor and the sampler left plain).
+/// (b) in parts, to tell what each costs: `GenAiTracer` (its spans
+/// conforming values as they are recorded) and `GenAiLayer`, metrics off;
+/// the processor left plain.
 #[allow(dead_code)] // used by the cost driver, not the benchmark
-pub fn start_only(processor: impl SpanProcessor + 'static) -> Stack {
+pub fn tracer_only(processor: impl SpanProcessor + 'static) -> Stack {
     let tracers = SdkTracerProvider::builder()
         .with_span_processor(processor)
         .build();
@@ -170,9 +167,6 @@ pub fn no_metrics(processor: impl SpanProcessor + 'static) -> Stack {
     let options = Options::default();
     let tracers = SdkTracerProvider::builder()
         .with_span_processor(GenAiProcessor::new(processor, options))
-        .with_sampler(GenAiSampler::new(Sampler::ParentBased(Box::new(
-            Sampler::AlwaysOn,
-        ))))
         .build();
     let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
         tracing_opentelemetry::layer()
@@ -183,4 +177,56 @@ pub fn no_metrics(processor: impl SpanProcessor + 'static) -> Stack {
         tracers,
         _meters: None,
     }
+}
+
+/// (a) with nothing sampled: tracing-opentelemetry still builds every span.
+pub fn otel_only_unsampled(processor: impl SpanProcessor + 'static) -> Stack {
+    let tracers = SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .with_sampler(Sampler::AlwaysOff)
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(tracers.tracer("bench")));
+    Stack {
+        dispatch: Dispatch::new(subscriber),
+        tracers,
+        _meters: None,
+    }
+}
+
+/// (b) with nothing sampled: the GenAI metrics still count every span.
+pub fn with_genai_unsampled(processor: impl SpanProcessor + 'static) -> Stack {
+    let options = Options::default();
+    let reader = PeriodicReader::builder(NoopMetrics)
+        .with_interval(std::time::Duration::from_secs(3600))
+        .build();
+    let meters = SdkMeterProvider::builder().with_reader(reader).build();
+    let meter = meters.meter("bench");
+    let tracers = SdkTracerProvider::builder()
+        .with_span_processor(GenAiProcessor::new(processor, options).with_metrics(&meter))
+        .with_sampler(Sampler::AlwaysOff)
+        .build();
+    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
+        tracing_opentelemetry::layer()
+            .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options).with_metrics(&meter)),
+    );
+    Stack {
+        dispatch: Dispatch::new(subscriber),
+        tracers,
+        _meters: Some(meters),
+    }
+}
+
+/// A span with no GenAI field, as most of a service's spans are: what the
+/// GenAI parts cost everything else.
+#[allow(dead_code)] // used by the cost driver, not the benchmark
+pub fn plain_call() {
+    let span = tracing::info_span!(
+        "handle_request",
+        http.request.method = "POST",
+        url.path = "/v1/answer",
+        user.id = tracing::field::Empty,
+    );
+    let _entered = span.enter();
+    span.record("user.id", black_box(7_u64));
 }

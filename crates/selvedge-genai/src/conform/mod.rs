@@ -1,10 +1,11 @@
 //! Shapes a GenAI span's attributes, name and kind to the conventions.
 //!
 //! [`conform_start`] runs when the span starts (on the SpanBuilder, so samplers
-//! and the span kind see conformant data); [`conform_end`] when it ends, on the
-//! values recorded since — tokens, finish reasons — that tracing-opentelemetry
-//! exported as strings; [`conform`], the full pass, on everything when
-//! something needs restructuring. Both fast paths reuse per-thread `plan`s.
+//! and the span kind see conformant data), reusing per-thread `plan`s; the
+//! values recorded since — tokens, finish reasons, that tracing-opentelemetry
+//! exports as strings — are conformed one by one as they are recorded
+//! ([`Tracked`](crate::tracked::Tracked)); [`conform`], the full pass, runs on
+//! everything when something needs restructuring.
 
 use opentelemetry::trace::SpanKind;
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
@@ -26,9 +27,6 @@ pub(crate) struct Shape<'a> {
     pub op: Op,
     pub subject: Option<&'a str>,
     pub kind: SpanKind,
-    /// The span already has the conventional name (it started with it, and
-    /// nothing naming it was recorded since).
-    pub named: bool,
     attrs: &'a [KeyValue],
     at: Found,
 }
@@ -52,6 +50,15 @@ impl<'a> Shape<'a> {
     /// token counts, and its time to first chunk; `None` for operations that
     /// have no client metrics (tools, workflows).
     pub(crate) fn measurements(&self) -> Option<(SeriesKey<'a>, Tokens, Stream<'a>)> {
+        let key = self.series_key()?;
+        // Agents and retrievals report no tokens of their own.
+        let tokens = self.usage().unwrap_or_default();
+        Some((key, tokens, self.stream()))
+    }
+
+    /// The span's metric series; `None` for operations that have no client
+    /// metrics (tools, workflows).
+    pub(crate) fn series_key(&self) -> Option<SeriesKey<'a>> {
         if !matches!(
             self.op,
             Op::ModelCall | Op::Retrieval | Op::CreateAgent | Op::InvokeAgent
@@ -60,7 +67,7 @@ impl<'a> Shape<'a> {
         }
         let (attrs, at) = (self.attrs, &self.at);
         let text = |slot| text_at(attrs, at.at(slot));
-        let key = SeriesKey {
+        Some(SeriesKey {
             operation: self.operation,
             provider: text(Slot::Provider),
             request_model: text(Slot::RequestModel),
@@ -68,9 +75,12 @@ impl<'a> Shape<'a> {
             server_address: text(Slot::ServerAddress),
             server_port: self.int(Slot::ServerPort),
             error_type: text(Slot::ErrorType),
-        };
-        // Agents and retrievals report no tokens of their own.
-        let tokens = self.usage().unwrap_or_default();
+        })
+    }
+
+    /// What a stream measured: its time to first chunk, its chunk intervals.
+    pub(crate) fn stream(&self) -> Stream<'a> {
+        let (attrs, at) = (self.attrs, &self.at);
         let time_to_first_chunk =
             at.at(Slot::TimeToFirstChunk)
                 .and_then(|i| match &attrs[i].value {
@@ -81,11 +91,10 @@ impl<'a> Shape<'a> {
             Some(Value::Array(Array::F64(v))) => v.as_slice(),
             _ => &[],
         };
-        let stream = Stream {
+        Stream {
             time_to_first_chunk,
             chunk_intervals,
-        };
-        Some((key, tokens, stream))
+        }
     }
 
     /// A model call's token counts; `None` for other operations.
@@ -116,6 +125,16 @@ impl<'a> Shape<'a> {
         self.at.at(Slot::ChunkIntervals)
     }
 
+    /// The slots the span's attributes fill, by bit.
+    pub(crate) fn slots(&self) -> u32 {
+        self.at.slots
+    }
+
+    /// The [`sig_bit`]s of its classified keys without a slot.
+    pub(crate) fn sig_bits(&self) -> u64 {
+        self.at.sig_bits
+    }
+
     /// The span's `error.type`, if it failed.
     pub(crate) fn error_type(&self) -> Option<&'a str> {
         text_at(self.attrs, self.at.at(Slot::ErrorType))
@@ -136,7 +155,7 @@ impl<'a> Shape<'a> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Ty {
+pub(crate) enum Ty {
     Int,
     Double,
     Bool,
@@ -272,7 +291,7 @@ fn dedupe(attrs: &mut Vec<KeyValue>) {
 
 /// The attributes a span's name, kind and metrics are read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
+pub(crate) enum Slot {
     Operation,
     RequestModel,
     Provider,
@@ -297,22 +316,22 @@ const SLOTS: usize = Slot::ChunkIntervals as usize + 1;
 
 /// What a key means to the conventions.
 #[derive(Clone, Copy, Default, Debug, PartialEq)]
-struct Class {
+pub(crate) struct Class {
     /// A `gen_ai.*` or `llm.*` key: the span is a GenAI span.
-    genai: bool,
+    pub(crate) genai: bool,
     /// A legacy name, mapped to its current one.
-    legacy: bool,
+    pub(crate) legacy: bool,
     /// The v1.41 cache-creation name, renamed in the latest profile.
-    cache_creation: bool,
-    slot: Option<Slot>,
-    ty: Option<Ty>,
+    pub(crate) cache_creation: bool,
+    pub(crate) slot: Option<Slot>,
+    pub(crate) ty: Option<Ty>,
 }
 
 /// Classifies a key with one byte test for most non-GenAI keys and one string
 /// `match` (compiled to a length switch) for GenAI keys: this runs for every
 /// attribute of every span that reaches the tracer and the processor.
 #[inline]
-fn classify(key: &str, profile: Profile) -> Option<Class> {
+pub(crate) fn classify(key: &str, profile: Profile) -> Option<Class> {
     let slot = |slot: Slot| Class {
         slot: Some(slot),
         ..Class::default()
@@ -416,6 +435,8 @@ struct Found {
     maybe_duplicate: bool,
     /// The [`sig_bit`]s of the classified keys without a slot.
     sig_bits: u64,
+    /// The slots filled, by bit.
+    slots: u32,
     /// Where each slot's attribute is ([`NOWHERE`] if absent). Small on
     /// purpose: it is copied into every interned name's layout.
     at: [u16; SLOTS],
@@ -432,6 +453,7 @@ impl Default for Found {
             cache_creation: false,
             maybe_duplicate: false,
             sig_bits: 0,
+            slots: 0,
             at: [NOWHERE; SLOTS],
         }
     }
@@ -451,12 +473,13 @@ impl Found {
 
     fn set(&mut self, slot: Slot, index: usize) {
         self.at[slot as usize] = u16::try_from(index).unwrap_or(NOWHERE);
+        self.slots |= 1 << slot as u32;
     }
 }
 
 /// A bit for `key` in [`Found::sig_bits`] (from its length and two bytes):
 /// equal keys share it, so a clear bit proves a key new without comparing.
-fn sig_bit(key: &str) -> u64 {
+pub(crate) fn sig_bit(key: &str) -> u64 {
     let b = key.as_bytes();
     let (n, last, mid) = (b.len(), b.last().copied(), b.get(b.len() / 2).copied());
     let h = (n as u32).wrapping_mul(31)
@@ -469,16 +492,11 @@ fn sig_bit(key: &str) -> u64 {
 /// require (u64 arrives from tracing as a string), and notes where the naming
 /// and metric attributes are and whether anything needs restructuring.
 fn pass(attrs: &mut [KeyValue], profile: Profile) -> Found {
-    pass_from(attrs, 0, Found::default(), profile)
-}
-
-/// [`pass`] over `attrs[from..]`, adding to what `found` says of the
-/// attributes before `from` (conformed when the span started).
-fn pass_from(attrs: &mut [KeyValue], from: usize, mut found: Found, profile: Profile) -> Found {
+    let mut found = Found::default();
     // A typed key seen before the span was known to be a GenAI span (only
     // `server.port` can be): retyped once it is, left alone otherwise.
     let mut pending = None;
-    for i in from..attrs.len() {
+    for i in 0..attrs.len() {
         let key = attrs[i].key.as_str();
         // Most attributes (code.*, thread.*, the app's own) stop at this byte.
         if !matches!(key.as_bytes().first(), Some(b'g' | b'l' | b's' | b'e')) {
@@ -518,7 +536,7 @@ fn pass_from(attrs: &mut [KeyValue], from: usize, mut found: Found, profile: Pro
     found
 }
 
-fn retype(kv: &mut KeyValue, ty: Ty) {
+pub(crate) fn retype(kv: &mut KeyValue, ty: Ty) {
     if let Some(v) = convert(&kv.value, ty) {
         kv.value = v;
     }
@@ -542,12 +560,14 @@ pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Optio
 /// [`conform`] for a starting span: its keys, when this thread has seen the
 /// same keys start a span before, are not classified again (see `plan`).
 pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
-    if let Some(found) = plan::reuse(attrs, None, opts.profile) {
-        return shape(attrs, found);
+    if let Some(found) = plan::reuse(attrs, opts.profile) {
+        return found.genai.then(|| shape(attrs, found)).flatten();
     }
     let found = pass(attrs, opts.profile);
-    if found.genai && !found.restructures(opts.profile) {
-        plan::keep(attrs, None, &found, opts.profile);
+    // Plans for the keys of other spans too: most spans are not GenAI spans,
+    // and a plan tells them so at the cost of comparing addresses.
+    if !found.restructures(opts.profile) {
+        plan::keep(attrs, &found, opts.profile);
     }
     // Compatibility mode's legacy mirrors are added as the span ends, from
     // the final values: added now, they would read as legacy inputs then.
@@ -638,84 +658,9 @@ fn shape(attrs: &mut Vec<KeyValue>, mut found: Found) -> Option<Shape<'_>> {
         op,
         subject,
         kind,
-        named: false,
         attrs,
         at: found,
     })
-}
-
-/// What a GenAI span's attributes were when it started, conformed: how many,
-/// where its naming and metric attributes are, and its keys' signature bits.
-/// Carried to the span's end with its interned name (see `names`), so that
-/// [`conform_end`] looks only at what was recorded since: the attributes a
-/// span starts with are never moved or removed by the SDK.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Layout {
-    len: u16,
-    at: [u16; SLOTS],
-    sig_bits: u64,
-}
-
-impl Shape<'_> {
-    /// This span's layout, if its attributes fit one (a few hundred at most).
-    pub(crate) fn layout(&self) -> Option<Layout> {
-        Some(Layout {
-            len: u16::try_from(self.attrs.len())
-                .ok()
-                .filter(|n| *n != NOWHERE)?,
-            at: self.at.at,
-            sig_bits: self.at.sig_bits,
-        })
-    }
-}
-
-/// Conforms a finished span. With the `layout` it started with, only the
-/// attributes recorded since are classified and typed; anything unusual among
-/// them (a key recorded twice, a legacy name) and spans without a layout
-/// (renamed, or past the name cache) take the full path, as does
-/// compatibility mode.
-pub(crate) fn conform_end<'a>(
-    attrs: &'a mut Vec<KeyValue>,
-    layout: Option<Layout>,
-    opts: &Options,
-) -> Option<Shape<'a>> {
-    let Some(layout) = layout.filter(|l| !opts.compat && l.fits(attrs)) else {
-        return conform(attrs, opts);
-    };
-    let found = match plan::reuse(attrs, Some(&layout), opts.profile) {
-        Some(found) => found,
-        None => {
-            let start = Found {
-                genai: true,
-                sig_bits: layout.sig_bits,
-                at: layout.at,
-                ..Found::default()
-            };
-            let found = pass_from(attrs, usize::from(layout.len), start, opts.profile);
-            if found.restructures(opts.profile) {
-                return conform(attrs, opts);
-            }
-            plan::keep(attrs, Some(&layout), &found, opts.profile);
-            found
-        }
-    };
-    // The name was made from these slots as the span started.
-    let naming = ..=Slot::Workflow as usize;
-    let named = found.at[naming] == layout.at[naming];
-    let mut shape = shape(attrs, found)?;
-    shape.named = named;
-    Some(shape)
-}
-
-impl Layout {
-    /// Whether `attrs` still begin as this layout says (the operation where
-    /// it was): a cheap guard, the SDK never reorders them.
-    fn fits(&self, attrs: &[KeyValue]) -> bool {
-        usize::from(self.len) <= attrs.len()
-            && attrs
-                .get(usize::from(self.at[Slot::Operation as usize]))
-                .is_some_and(|kv| kv.key.as_str() == sc::OPERATION_NAME)
-    }
 }
 
 /// Compatibility mode: the legacy names beside the current ones (a legacy

@@ -2,8 +2,6 @@
 //! for the next span with the same keys — in practice, from the same
 //! callsite: tracing-opentelemetry builds a span's first attributes from its
 //! fields in declaration order, and a callsite records the same fields after.
-//! A start plan covers the keys a span starts with; an end plan, the keys
-//! added after a start with a given [`Layout`].
 //!
 //! Keys are compared by address, not text: a plan holds clones of its keys,
 //! which keeps their text alive (a `&'static str`, or the shared `Arc<str>`),
@@ -14,19 +12,17 @@ use std::cell::RefCell;
 
 use opentelemetry::{Key, KeyValue};
 
-use super::{classify, retype, Found, Layout, Ty};
+use super::{classify, retype, Found, Ty};
 use crate::config::Profile;
 use crate::recent::Recent;
 
-/// Plans kept per thread (a start and an end plan per callsite): a service
-/// has a handful of GenAI callsites.
+/// Plans kept per thread (one per callsite): a service has a handful of
+/// GenAI callsites.
 const PLANS: usize = 16;
 
 struct Plan {
     profile: Profile,
-    /// The start an end plan follows; `None` for a start plan.
-    after: Option<Layout>,
-    /// The keys from the start's end on: held so their text stays where
+    /// The keys: held so their text stays where
     /// [`addresses`](Self::addresses) says.
     _keys: Box<[Key]>,
     /// Where each key's text is, and its length.
@@ -37,10 +33,9 @@ struct Plan {
 }
 
 impl Plan {
-    fn fits(&self, keys: &[KeyValue], after: Option<&Layout>, profile: Profile) -> bool {
+    fn fits(&self, keys: &[KeyValue], profile: Profile) -> bool {
         self.addresses.len() == keys.len()
             && self.profile == profile
-            && self.after.as_ref() == after
             && self
                 .addresses
                 .iter()
@@ -58,22 +53,12 @@ thread_local! {
     static KEPT: RefCell<Recent<Plan, PLANS>> = const { RefCell::new(Recent::new()) };
 }
 
-fn from(after: Option<&Layout>) -> usize {
-    after.map_or(0, |l| usize::from(l.len))
-}
-
-/// Conforms `attrs` (from the end of the start `after`, if given) by the
-/// plan for their keys, if this thread has one: their values retyped; what
-/// the full pass would have found.
-pub(super) fn reuse(
-    attrs: &mut [KeyValue],
-    after: Option<&Layout>,
-    profile: Profile,
-) -> Option<Found> {
-    let keys = attrs.get_mut(from(after)..)?;
+/// Conforms `attrs` by the plan for their keys, if this thread has one: their
+/// values retyped; what the full pass would have found.
+pub(super) fn reuse(keys: &mut [KeyValue], profile: Profile) -> Option<Found> {
     KEPT.with(|plans| {
         let plans = plans.try_borrow().ok()?;
-        let plan = plans.find(|p| p.fits(keys, after, profile))?;
+        let plan = plans.find(|p| p.fits(keys, profile))?;
         for &(i, ty) in plan.typed.iter() {
             retype(&mut keys[usize::from(i)], ty);
         }
@@ -81,19 +66,19 @@ pub(super) fn reuse(
     })
 }
 
-/// Keeps the plan for `attrs`' keys (from the end of the start `after`),
-/// for which the pass found `found` (a GenAI span that needs no
-/// restructuring).
-pub(super) fn keep(attrs: &[KeyValue], after: Option<&Layout>, found: &Found, profile: Profile) {
-    let Some(keys) = attrs.get(from(after)..) else {
-        return;
+/// Keeps the plan for `keys`, for which the pass found `found` (a span that
+/// needs no restructuring: a GenAI span, or not one at all).
+pub(super) fn keep(keys: &[KeyValue], found: &Found, profile: Profile) {
+    // Only a GenAI span's values are retyped.
+    let typed: Option<Box<[(u16, Ty)]>> = match found.genai {
+        true => keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, kv)| Some((i, classify(kv.key.as_str(), profile)?.ty?)))
+            .map(|(i, ty)| Some((u16::try_from(i).ok()?, ty)))
+            .collect(),
+        false => Some(Box::default()),
     };
-    let typed: Option<Box<[(u16, Ty)]>> = keys
-        .iter()
-        .enumerate()
-        .filter_map(|(i, kv)| Some((i, classify(kv.key.as_str(), profile)?.ty?)))
-        .map(|(i, ty)| Some((u16::try_from(i).ok()?, ty)))
-        .collect();
     let Some(typed) = typed else { return };
     let held: Box<[Key]> = keys.iter().map(|kv| kv.key.clone()).collect();
     // An owned key's clone is elsewhere: no later span could match the plan,
@@ -107,7 +92,6 @@ pub(super) fn keep(attrs: &[KeyValue], after: Option<&Layout>, found: &Found, pr
     }
     let plan = Plan {
         profile,
-        after: after.copied(),
         // Addresses of the clones: an owned key's clone is text of its own,
         // which no later key can share an address with.
         addresses: held.iter().map(address).collect(),
@@ -142,7 +126,7 @@ mod tests {
 
     fn kept(attrs: &mut [KeyValue]) -> Found {
         let found = pass(attrs, Profile::V1_41);
-        keep(attrs, None, &found, Profile::V1_41);
+        keep(attrs, &found, Profile::V1_41);
         found
     }
 
@@ -150,10 +134,10 @@ mod tests {
     fn the_same_keys_reuse_the_plan_and_their_values_are_typed() {
         let found = kept(&mut chat("256"));
         let mut next = chat("7");
-        assert_eq!(reuse(&mut next, None, Profile::V1_41), Some(found));
+        assert_eq!(reuse(&mut next, Profile::V1_41), Some(found));
         assert_eq!(next[3].value, Value::I64(7), "retyped by the plan");
         assert_eq!(
-            reuse(&mut chat("7"), None, Profile::Latest),
+            reuse(&mut chat("7"), Profile::Latest),
             None,
             "another profile classifies differently"
         );
@@ -164,16 +148,16 @@ mod tests {
         kept(&mut chat("256"));
         let mut other = chat("256");
         other[2] = KeyValue::new("plan.test.different", 1_i64);
-        assert_eq!(reuse(&mut other, None, Profile::V1_41), None);
+        assert_eq!(reuse(&mut other, Profile::V1_41), None);
         let mut owned = chat("256");
         owned[0] = KeyValue::new(Key::new(sc::OPERATION_NAME.to_string()), "chat");
         assert_eq!(
-            reuse(&mut owned, None, Profile::V1_41),
+            reuse(&mut owned, Profile::V1_41),
             None,
             "same text, not the same key"
         );
         assert_eq!(
-            reuse(&mut chat("1")[..3], None, Profile::V1_41),
+            reuse(&mut chat("1")[..3], Profile::V1_41),
             None,
             "fewer keys"
         );
@@ -186,7 +170,7 @@ mod tests {
         let mut owned = chat("256");
         owned[2] = KeyValue::new(Key::new("plan.test.owned".to_string()), 1_i64);
         kept(&mut owned);
-        assert_eq!(reuse(&mut owned, None, Profile::V1_41), None);
+        assert_eq!(reuse(&mut owned, Profile::V1_41), None);
     }
 
     #[test]
@@ -197,6 +181,6 @@ mod tests {
             owned[2] = KeyValue::new(Key::new(format!("plan.test.owned.{i}")), 1_i64);
             kept(&mut owned);
         }
-        assert_eq!(reuse(&mut chat("3"), None, Profile::V1_41), Some(found));
+        assert_eq!(reuse(&mut chat("3"), Profile::V1_41), Some(found));
     }
 }

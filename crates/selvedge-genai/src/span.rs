@@ -1,0 +1,193 @@
+//! [`ConformedSpan`]: the span [`GenAiTracer`](crate::GenAiTracer) builds.
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use opentelemetry::trace::{Span, SpanContext, SpanId, Status};
+use opentelemetry::KeyValue;
+
+use crate::handoff::{self, Verdict};
+use crate::rollup;
+use crate::tracked::Tracked;
+
+/// The OTel span [`GenAiTracer`](crate::GenAiTracer) builds: the inner
+/// tracer's span, and for a GenAI span what it needs to conform each value
+/// recorded on it (token counts arrive from tracing-opentelemetry as strings)
+/// and, as it ends, to record its metrics and roll-up and set its status.
+///
+/// Unsampled spans are followed too (the inner span does not record them),
+/// so the metrics count every operation whatever the sampler decides.
+#[derive(Debug)]
+pub struct ConformedSpan<S> {
+    inner: S,
+    /// The inner span's id.
+    id: SpanId,
+    /// Boxed: most spans are not GenAI spans, and the SDK's span is moved
+    /// a few times as it starts.
+    genai: Option<Box<Tracked>>,
+    /// Not a GenAI span as it started, but GenAI values were recorded since:
+    /// `GenAiProcessor` conforms it, and rolls its usage up.
+    late_genai: bool,
+}
+
+impl<S> ConformedSpan<S> {
+    pub(crate) fn new(inner: S, id: SpanId, genai: Option<Box<Tracked>>) -> Self {
+        Self {
+            inner,
+            id,
+            genai,
+            late_genai: false,
+        }
+    }
+}
+
+impl<S: Span> Span for ConformedSpan<S> {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: SystemTime,
+        attributes: Vec<KeyValue>,
+    ) where
+        T: Into<Cow<'static, str>>,
+    {
+        self.inner
+            .add_event_with_timestamp(name, timestamp, attributes)
+    }
+
+    fn span_context(&self) -> &SpanContext {
+        self.inner.span_context()
+    }
+
+    fn is_recording(&self) -> bool {
+        self.inner.is_recording()
+    }
+
+    fn set_attribute(&mut self, mut attribute: KeyValue) {
+        match &mut self.genai {
+            Some(genai) => {
+                if !genai.record(&mut attribute) {
+                    return;
+                }
+            }
+            None => {
+                let key = attribute.key.as_str();
+                self.late_genai |= matches!(key.as_bytes().first(), Some(b'g' | b'l'))
+                    && (key.starts_with("gen_ai.") || key.starts_with("llm."));
+            }
+        }
+        self.inner.set_attribute(attribute)
+    }
+
+    fn set_status(&mut self, status: Status) {
+        self.inner.set_status(status)
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        // A GenAI span keeps its conventional name (`otel.name` included).
+        if self.genai.is_none() {
+            self.inner.update_name(new_name)
+        }
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, attributes: Vec<KeyValue>) {
+        self.inner.add_link(span_context, attributes)
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: SystemTime) {
+        let (usage, verdict) = match self.genai.take() {
+            Some(t) => {
+                let ending = t.end(timestamp);
+                if let Some(error) = ending.error {
+                    // The SDK keeps a status set before (Ok, or Error with its
+                    // own description): this only fills an Unset one.
+                    self.inner.set_status(Status::error(error));
+                }
+                (ending.usage, ending.verdict)
+            }
+            None if self.late_genai => (None, Verdict::Late),
+            None => (None, Verdict::Done),
+        };
+        // A late GenAI span's usage is known once the processor has
+        // conformed it: the processor rolls it up.
+        if rollup::any_open() && verdict != Verdict::Late {
+            let trace = self.inner.span_context().trace_id();
+            if let Some(sums) = rollup::ended(trace, self.id, usage) {
+                for kv in sums.attributes() {
+                    self.inner.set_attribute(kv);
+                }
+            }
+        }
+        handoff::leave(self.id, verdict);
+        self.inner.end_with_timestamp(timestamp)
+    }
+}
+
+impl<S> Drop for ConformedSpan<S> {
+    fn drop(&mut self) {
+        // Ended without `end` (the inner span ends itself as it drops): its
+        // measurements are still taken.
+        if let Some(t) = self.genai.take() {
+            let verdict = t.end(SystemTime::now()).verdict;
+            // The inner span ends as it drops, right after this.
+            handoff::leave(self.id, verdict);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use opentelemetry::trace::{Span as _, SpanBuilder, Tracer as _, TracerProvider as _};
+    use opentelemetry::Context;
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
+
+    use crate::semconv as sc;
+    use crate::{GenAiTracer, Options};
+
+    #[derive(Debug, Default, Clone)]
+    struct Ended(Arc<AtomicUsize>);
+
+    impl SpanProcessor for Ended {
+        fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &Context) {}
+        fn on_end(&self, _: SpanData) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+        fn force_flush(&self) -> OTelSdkResult {
+            Ok(())
+        }
+        fn shutdown_with_timeout(&self, _: std::time::Duration) -> OTelSdkResult {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_unsampled_genai_span_is_followed_but_not_recorded() {
+        let ended = Ended::default();
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(ended.clone())
+            .with_sampler(Sampler::AlwaysOff)
+            .build();
+        let tracer = GenAiTracer::new(provider.tracer("test"), Options::default());
+        let builder = SpanBuilder::from_name("llm.call").with_attributes([
+            opentelemetry::KeyValue::new(sc::OPERATION_NAME, "chat"),
+            opentelemetry::KeyValue::new(sc::REQUEST_MODEL, "m"),
+        ]);
+        let mut span = tracer.build_with_context(builder, &Context::new());
+        assert!(!span.is_recording(), "no span data kept for it");
+        assert!(span.genai.is_some(), "but its values are followed");
+        span.set_attribute(opentelemetry::KeyValue::new(sc::USAGE_INPUT_TOKENS, "3"));
+        span.end();
+        assert!(span.genai.is_none(), "measured as it ended");
+        assert_eq!(
+            ended.0.load(Ordering::Relaxed),
+            0,
+            "never reached a processor"
+        );
+    }
+}
