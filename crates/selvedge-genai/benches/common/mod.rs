@@ -79,8 +79,34 @@ pub struct Stack {
 
 /// (a) Registry + tracing-opentelemetry, spans handed to `processor`.
 pub fn otel_only(processor: impl SpanProcessor + 'static) -> Stack {
+    otel_sampled_by(processor, sdk_default())
+}
+
+/// (b) The same + `GenAiTracer` with metrics on (SDK histograms, collected
+/// never), `GenAiProcessor` and `GenAiLayer`.
+pub fn with_genai(processor: impl SpanProcessor + 'static) -> Stack {
+    genai_sampled_by(processor, sdk_default())
+}
+
+/// (a) with nothing sampled: tracing-opentelemetry still builds every span.
+pub fn otel_only_unsampled(processor: impl SpanProcessor + 'static) -> Stack {
+    otel_sampled_by(processor, Sampler::AlwaysOff)
+}
+
+/// (b) with nothing sampled: the GenAI metrics still count every span.
+pub fn with_genai_unsampled(processor: impl SpanProcessor + 'static) -> Stack {
+    genai_sampled_by(processor, Sampler::AlwaysOff)
+}
+
+/// The SDK's own default sampler.
+fn sdk_default() -> Sampler {
+    Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
+}
+
+fn otel_sampled_by(processor: impl SpanProcessor + 'static, sampler: Sampler) -> Stack {
     let tracers = SdkTracerProvider::builder()
         .with_span_processor(processor)
+        .with_sampler(sampler)
         .build();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(tracers.tracer("bench")));
@@ -91,9 +117,7 @@ pub fn otel_only(processor: impl SpanProcessor + 'static) -> Stack {
     }
 }
 
-/// (b) The same + `GenAiTracer` with metrics on (SDK histograms, collected
-/// never), `GenAiProcessor` and `GenAiLayer`.
-pub fn with_genai(processor: impl SpanProcessor + 'static) -> Stack {
+fn genai_sampled_by(processor: impl SpanProcessor + 'static, sampler: Sampler) -> Stack {
     let options = Options::default();
     let reader = PeriodicReader::builder(NoopMetrics)
         .with_interval(std::time::Duration::from_secs(3600))
@@ -102,6 +126,7 @@ pub fn with_genai(processor: impl SpanProcessor + 'static) -> Stack {
     let meter = meters.meter("bench");
     let tracers = SdkTracerProvider::builder()
         .with_span_processor(GenAiProcessor::new(processor, options).with_metrics(&meter))
+        .with_sampler(sampler)
         .build();
     let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
         tracing_opentelemetry::layer()
@@ -176,44 +201,6 @@ pub fn no_metrics(processor: impl SpanProcessor + 'static) -> Stack {
         dispatch: Dispatch::new(subscriber),
         tracers,
         _meters: None,
-    }
-}
-
-/// (a) with nothing sampled: tracing-opentelemetry still builds every span.
-pub fn otel_only_unsampled(processor: impl SpanProcessor + 'static) -> Stack {
-    let tracers = SdkTracerProvider::builder()
-        .with_span_processor(processor)
-        .with_sampler(Sampler::AlwaysOff)
-        .build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(tracers.tracer("bench")));
-    Stack {
-        dispatch: Dispatch::new(subscriber),
-        tracers,
-        _meters: None,
-    }
-}
-
-/// (b) with nothing sampled: the GenAI metrics still count every span.
-pub fn with_genai_unsampled(processor: impl SpanProcessor + 'static) -> Stack {
-    let options = Options::default();
-    let reader = PeriodicReader::builder(NoopMetrics)
-        .with_interval(std::time::Duration::from_secs(3600))
-        .build();
-    let meters = SdkMeterProvider::builder().with_reader(reader).build();
-    let meter = meters.meter("bench");
-    let tracers = SdkTracerProvider::builder()
-        .with_span_processor(GenAiProcessor::new(processor, options).with_metrics(&meter))
-        .with_sampler(Sampler::AlwaysOff)
-        .build();
-    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
-        tracing_opentelemetry::layer()
-            .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options).with_metrics(&meter)),
-    );
-    Stack {
-        dispatch: Dispatch::new(subscriber),
-        tracers,
-        _meters: Some(meters),
     }
 }
 
