@@ -11,10 +11,9 @@ use std::time::SystemTime;
 
 use opentelemetry::{Array, KeyValue, Value};
 
-use crate::handoff::Verdict;
-
 use crate::config::{Options, Profile};
 use crate::conform::{classify, retype, sig_bit, Shape, Slot};
+use crate::handoff::Verdict;
 use crate::metrics::{Entry, Field, Instruments, Stream, Tokens};
 use crate::semconv::operation::Op;
 use crate::semconv::{self as sc, legacy};
@@ -89,15 +88,15 @@ impl Tracked {
             full_pass: opts.compat,
             processor_measures: false,
         };
+        if t.slots & 1 << Slot::ChunkIntervals as u32 != 0 {
+            // Recorded before the span started: the internal attribute is on
+            // the span, and the processor's to remove.
+            t.chunk_intervals = shape.stream().chunk_intervals.to_vec();
+            t.full_pass = true;
+        }
         if let (Some(instruments), Some(key)) = (instruments, shape.series_key()) {
             t.series = Some(instruments.series(key));
-            let stream = shape.stream();
-            t.time_to_first_chunk = stream.time_to_first_chunk;
-            if !stream.chunk_intervals.is_empty() {
-                // The internal attribute is the processor's to remove.
-                t.chunk_intervals = stream.chunk_intervals.to_vec();
-                t.full_pass = true;
-            }
+            t.time_to_first_chunk = shape.stream().time_to_first_chunk;
         }
         t
     }
@@ -379,5 +378,19 @@ mod tests {
         let (kept, _) = record(&mut t, CHUNK_INTERVALS, Value::Array(Array::F64(vec![0.1])));
         assert!(!kept, "for the metrics only");
         assert_eq!(t.chunk_intervals, vec![0.1]);
+
+        // Already on the span as it started (metrics on or off): the
+        // processor removes them.
+        let mut attrs = chat();
+        attrs.push(KeyValue::new(
+            CHUNK_INTERVALS,
+            Value::Array(Array::F64(vec![0.2])),
+        ));
+        let t = tracked(attrs, Options::default());
+        assert_eq!(t.chunk_intervals, vec![0.2]);
+        assert_eq!(
+            t.end(SystemTime::UNIX_EPOCH).verdict,
+            Verdict::FullPass { measure: false }
+        );
     }
 }
