@@ -142,13 +142,16 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
+    use opentelemetry::metrics::MeterProvider as _;
     use opentelemetry::trace::{Span as _, SpanBuilder, Tracer as _, TracerProvider as _};
-    use opentelemetry::Context;
+    use opentelemetry::{Context, KeyValue};
     use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+    use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
     use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
 
     use crate::semconv as sc;
-    use crate::{GenAiTracer, Options};
+    use crate::{GenAiProcessor, GenAiTracer, Options};
 
     #[derive(Debug, Default, Clone)]
     struct Ended(Arc<AtomicUsize>);
@@ -175,13 +178,13 @@ mod tests {
             .build();
         let tracer = GenAiTracer::new(provider.tracer("test"), Options::default());
         let builder = SpanBuilder::from_name("llm.call").with_attributes([
-            opentelemetry::KeyValue::new(sc::OPERATION_NAME, "chat"),
-            opentelemetry::KeyValue::new(sc::REQUEST_MODEL, "m"),
+            KeyValue::new(sc::OPERATION_NAME, "chat"),
+            KeyValue::new(sc::REQUEST_MODEL, "m"),
         ]);
         let mut span = tracer.build_with_context(builder, &Context::new());
         assert!(!span.is_recording(), "no span data kept for it");
         assert!(span.genai.is_some(), "but its values are followed");
-        span.set_attribute(opentelemetry::KeyValue::new(sc::USAGE_INPUT_TOKENS, "3"));
+        span.set_attribute(KeyValue::new(sc::USAGE_INPUT_TOKENS, "3"));
         span.end();
         assert!(span.genai.is_none(), "measured as it ended");
         assert_eq!(
@@ -189,5 +192,54 @@ mod tests {
             0,
             "never reached a processor"
         );
+    }
+
+    /// The operations measured under `gen_ai.client.operation.duration`.
+    fn measured(exporter: &InMemoryMetricExporter) -> u64 {
+        let finished = exporter.get_finished_metrics().expect("metrics");
+        let Some(last) = finished.last() else {
+            return 0;
+        };
+        last.scope_metrics()
+            .flat_map(|s| s.metrics())
+            .filter(|m| m.name() == sc::v1_41::METRIC_OPERATION_DURATION)
+            .map(|m| match m.data() {
+                AggregatedMetrics::F64(MetricData::Histogram(h)) => {
+                    h.data_points().map(|p| p.count()).sum::<u64>()
+                }
+                other => panic!("not an f64 histogram: {other:?}"),
+            })
+            .sum()
+    }
+
+    #[test]
+    fn a_span_is_measured_once_whether_ended_or_dropped() {
+        for end in [true, false] {
+            let exporter = InMemoryMetricExporter::default();
+            let meters = SdkMeterProvider::builder()
+                .with_reader(PeriodicReader::builder(exporter.clone()).build())
+                .build();
+            let meter = meters.meter("test");
+            let options = Options::default();
+            let provider = SdkTracerProvider::builder()
+                // The processor measures only what the span cannot: not this.
+                .with_span_processor(
+                    GenAiProcessor::new(Ended::default(), options).with_metrics(&meter),
+                )
+                .build();
+            let tracer = GenAiTracer::new(provider.tracer("test"), options).with_metrics(&meter);
+            let builder = SpanBuilder::from_name("llm.call").with_attributes([
+                KeyValue::new(sc::OPERATION_NAME, "chat"),
+                KeyValue::new(sc::REQUEST_MODEL, "m"),
+            ]);
+            let mut span = tracer.build_with_context(builder, &Context::new());
+            span.set_attribute(KeyValue::new(sc::USAGE_INPUT_TOKENS, "3"));
+            if end {
+                span.end();
+            }
+            drop(span);
+            meters.force_flush().expect("flush");
+            assert_eq!(measured(&exporter), 1, "ended: {end}");
+        }
     }
 }
