@@ -33,6 +33,11 @@ use crate::rollup;
 /// the sampler kept: GenAI spans started without `GenAiTracer` are measured
 /// only when sampled.
 ///
+/// Register it with the tracer provider itself, not behind a processor that
+/// hands spans on from another thread: a span tells it what it still needs
+/// on the thread that ends it (the SDK calls its processors there), and a
+/// span whose word is lost is conformed and measured once more.
+///
 /// ```
 /// use opentelemetry::metrics::MeterProvider as _;
 /// use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor};
