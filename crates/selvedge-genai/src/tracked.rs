@@ -18,6 +18,13 @@ use crate::metrics::{Entry, Field, Instruments, Stream, Tokens};
 use crate::semconv::operation::Op;
 use crate::semconv::{self as sc, legacy};
 
+/// The slots of token counts, by bit.
+const TOKEN_SLOTS: u32 = 1 << Slot::Input as u32
+    | 1 << Slot::Output as u32
+    | 1 << Slot::CacheRead as u32
+    | 1 << Slot::CacheWrite as u32
+    | 1 << Slot::Reasoning as u32;
+
 /// A tracked GenAI span's state.
 pub(crate) struct Tracked {
     profile: Profile,
@@ -77,7 +84,11 @@ impl Tracked {
             start,
             instruments: instruments.cloned(),
             series: None,
-            tokens: shape.usage().unwrap_or_default(),
+            // Usually recorded later: not looked for unless there.
+            tokens: match shape.slots() & TOKEN_SLOTS {
+                0 => Tokens::default(),
+                _ => shape.usage().unwrap_or_default(),
+            },
             time_to_first_chunk: None,
             chunk_intervals: Vec::new(),
             error: shape
@@ -220,7 +231,7 @@ impl Tracked {
 
     /// Records the span's metrics (unless the processor will), and says what
     /// its end needs done on it.
-    pub(crate) fn end(self, end: SystemTime) -> Ending {
+    pub(crate) fn end(&self, end: SystemTime) -> Ending {
         if !self.processor_measures {
             if let (Some(instruments), Some(series)) = (&self.instruments, &self.series) {
                 let seconds = end
