@@ -246,21 +246,18 @@ fn failures_get_error_type_and_status() {
             .start()
             .in_scope(|| tracing::info!(attempt = 1_u64, "calling"));
     });
-    let instrumented = spans.named("chat gpt-4o");
-    assert_eq!(instrumented.attr_str("error.type"), Some("_OTHER"));
-    assert_eq!(instrumented.status_code(), 2);
-    let explicit = spans.named("chat gpt-4o-mini");
-    assert_eq!(explicit.attr_str("error.type"), Some("timeout"));
-    assert_eq!(explicit.status_code(), 2);
-    let warned = spans.named("chat o3");
-    assert_eq!(warned.attr_str("error.type"), Some("rate_limit"));
-    assert_eq!(warned.status_code(), 2);
-    let errored = spans.named("chat o1");
-    assert_eq!(errored.attr_str("error.type"), Some("_OTHER"));
-    assert_eq!(errored.status_code(), 2);
-    let fine = spans.named("chat o4-mini");
-    assert!(fine.attr_str("error.type").is_none());
-    assert_eq!(fine.status_code(), 0);
+    // (span, error.type, status code: 2 Error, 0 Unset)
+    for (name, error_type, status) in [
+        ("chat gpt-4o", Some("_OTHER"), 2),
+        ("chat gpt-4o-mini", Some("timeout"), 2),
+        ("chat o3", Some("rate_limit"), 2),
+        ("chat o1", Some("_OTHER"), 2),
+        ("chat o4-mini", None, 0),
+    ] {
+        let s = spans.named(name);
+        assert_eq!(s.attr_str("error.type"), error_type, "{name}");
+        assert_eq!(s.status_code(), status, "{name}");
+    }
 }
 
 #[test]

@@ -302,24 +302,7 @@ impl Instruments {
         tokens: &Tokens,
         stream: Stream<'_>,
     ) {
-        // A series this thread recorded lately, used in place (no reference
-        // count touched).
-        let recorded = USED.with(|used| {
-            let used = used.borrow();
-            let entry = used.find(|(id, e)| *id == self.id && e.key.as_key() == key);
-            if let Some((_, e)) = entry {
-                self.record_in(&e.series, seconds, tokens, stream);
-            }
-            entry.is_some()
-        });
-        if recorded {
-            return;
-        }
-        let entry = self.lookup(key);
-        self.record_entry(&entry, seconds, tokens, stream);
-        if entry.bound {
-            USED.with(|used| used.borrow_mut().keep((self.id, entry)));
-        }
+        self.record_entry(&self.series(key), seconds, tokens, stream);
     }
 
     /// The series for `key`, to record a span's measurements in as it ends:

@@ -20,36 +20,26 @@ use crate::recent::Recent;
 /// Distinct names kept (a few hundred KiB at most).
 pub(crate) const MAX_NAMES: usize = 4096;
 
-/// A name, kept for the life of the process.
-#[derive(Debug)]
-struct Interned {
-    name: Box<str>,
-}
-
 type Fnv = BuildHasherDefault<Fnv1a>;
 
-#[derive(Default)]
-struct Table {
-    /// By hash of the text, to find a name as a span starts.
-    by_hash: HashMap<u64, Vec<&'static Interned>, Fnv>,
-    /// How many names are kept.
-    len: usize,
-}
+/// The names kept, by hash of their text (found as a span starts without
+/// building the text).
+type Table = HashMap<u64, Vec<&'static str>, Fnv>;
 
 static NAMES: LazyLock<RwLock<Table>> = LazyLock::new(Default::default);
 
 thread_local! {
     /// The names this thread used last: a service calling a few models and
     /// tools over and over finds them here, without a hash or a lock.
-    static USED: Cell<Recent<&'static Interned, 4>> = const { Cell::new(Recent::new()) };
+    static USED: Cell<Recent<&'static str, 4>> = const { Cell::new(Recent::new()) };
 }
 
 /// A name this thread used lately that `f` accepts.
-fn used(f: impl Fn(&Interned) -> bool) -> Option<&'static Interned> {
+fn used(f: impl Fn(&str) -> bool) -> Option<&'static str> {
     USED.get().find(|e| f(e)).copied()
 }
 
-fn keep_used(name: &'static Interned) {
+fn keep_used(name: &'static str) {
     let mut used = USED.get();
     used.keep(name);
     USED.set(used);
@@ -58,9 +48,9 @@ fn keep_used(name: &'static Interned) {
 /// The conventional name of `shape`, shared when it was seen before
 /// (borrowed), allocated past [`MAX_NAMES`] (owned).
 pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
-    let found = |e: &Interned| shape.names(&e.name);
+    let found = |name: &str| shape.names(name);
     if let Some(known) = used(found) {
-        return Cow::Borrowed(&known.name);
+        return Cow::Borrowed(known);
     }
     let mut h = Fnv1a::default();
     h.write(shape.operation.as_bytes());
@@ -69,7 +59,7 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
         h.write(subject.as_bytes());
     }
     let hash = h.finish();
-    let find = |t: &Table| t.by_hash.get(&hash)?.iter().copied().find(|e| found(e));
+    let find = |t: &Table| t.get(&hash)?.iter().copied().find(|e| found(e));
     let known = match NAMES.read().ok().and_then(|t| find(&t)) {
         Some(known) => known,
         None => {
@@ -78,21 +68,20 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
             };
             match find(&table) {
                 Some(known) => known,
-                None if table.len >= MAX_NAMES => return Cow::Owned(shape.name()),
+                None if table.values().map(Vec::len).sum::<usize>() >= MAX_NAMES => {
+                    return Cow::Owned(shape.name())
+                }
                 None => {
                     // Kept for the life of the process, by design (bounded above).
-                    let kept: &'static Interned = Box::leak(Box::new(Interned {
-                        name: shape.name().into_boxed_str(),
-                    }));
-                    table.by_hash.entry(hash).or_default().push(kept);
-                    table.len += 1;
+                    let kept: &'static str = Box::leak(shape.name().into_boxed_str());
+                    table.entry(hash).or_default().push(kept);
                     kept
                 }
             }
         }
     };
     keep_used(known);
-    Cow::Borrowed(&known.name)
+    Cow::Borrowed(known)
 }
 
 #[cfg(test)]

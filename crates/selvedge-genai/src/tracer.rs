@@ -92,7 +92,8 @@ impl<T: Tracer> Tracer for GenAiTracer<T> {
         }
         let span = self.inner.build_with_context(builder, parent_cx);
         // Agents and workflows, and while one is open the spans beneath it. A
-        // container the sampler dropped never reaches the processor: not noted.
+        // container the sampler dropped is not recorded (its sums would go
+        // nowhere): not noted.
         let container = container && span.is_recording();
         if container || rollup::any_open() {
             let parent = parent_cx.span().span_context().span_id();

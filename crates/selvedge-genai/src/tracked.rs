@@ -78,6 +78,7 @@ impl Tracked {
         instruments: Option<&Arc<Instruments>>,
         start: SystemTime,
     ) -> Tracked {
+        let slots = shape.slots();
         let mut t = Tracked {
             profile: opts.profile,
             op: shape.op,
@@ -85,7 +86,7 @@ impl Tracked {
             instruments: instruments.cloned(),
             series: None,
             // Usually recorded later: not looked for unless there.
-            tokens: match shape.slots() & TOKEN_SLOTS {
+            tokens: match slots & TOKEN_SLOTS {
                 0 => Tokens::default(),
                 _ => shape.usage().unwrap_or_default(),
             },
@@ -94,7 +95,7 @@ impl Tracked {
             error: shape
                 .error_type()
                 .map(|e| Value::String(e.to_string().into())),
-            slots: shape.slots(),
+            slots,
             sig_bits: shape.sig_bits(),
             full_pass: opts.compat,
             processor_measures: false,
@@ -116,10 +117,6 @@ impl Tracked {
     /// metrics only and must not reach the span.
     pub(crate) fn record(&mut self, kv: &mut KeyValue) -> bool {
         let key = kv.key.as_str();
-        // Most attributes (code.*, thread.*, the app's own) stop at this byte.
-        if !matches!(key.as_bytes().first(), Some(b'g' | b'l' | b's' | b'e')) {
-            return true;
-        }
         let Some(class) = classify(key, self.profile) else {
             return true;
         };
@@ -195,12 +192,12 @@ impl Tracked {
             }
             Slot::RequestModel => {
                 self.full_pass = true;
-                self.reseries(Field::RequestModel(text));
+                self.series = self.reseries(Field::RequestModel(text));
             }
-            Slot::Provider => self.reseries(Field::Provider(text)),
-            Slot::ServerAddress => self.reseries(Field::ServerAddress(text)),
-            Slot::ServerPort => self.reseries(Field::ServerPort(int)),
-            Slot::ResponseModel => self.reseries(Field::ResponseModel(text)),
+            Slot::Provider => self.series = self.reseries(Field::Provider(text)),
+            Slot::ServerAddress => self.series = self.reseries(Field::ServerAddress(text)),
+            Slot::ServerPort => self.series = self.reseries(Field::ServerPort(int)),
+            Slot::ResponseModel => self.series = self.reseries(Field::ResponseModel(text)),
             Slot::ErrorType => {
                 // A specific error.type beats the generic fallback (an error
                 // event's), whichever came last.
@@ -208,18 +205,16 @@ impl Tracked {
                 if !(fallback && self.error.is_some()) {
                     self.error = Some(kv.value.clone());
                 }
-                let error = self.error_text().map(str::to_owned);
-                self.reseries(Field::ErrorType(error.as_deref()));
+                self.series = self.reseries(Field::ErrorType(self.error_text()));
             }
         }
         true
     }
 
-    /// The series with `field` changed.
-    fn reseries(&mut self, field: Field<'_>) {
-        if let (Some(instruments), Some(series)) = (&self.instruments, &self.series) {
-            self.series = Some(instruments.series(series.key_with(field)));
-        }
+    /// The series with `field` changed (none if there is no series).
+    fn reseries(&self, field: Field<'_>) -> Option<Arc<Entry>> {
+        let (instruments, series) = (self.instruments.as_ref()?, self.series.as_ref()?);
+        Some(instruments.series(series.key_with(field)))
     }
 
     fn error_text(&self) -> Option<&str> {
@@ -232,28 +227,23 @@ impl Tracked {
     /// Records the span's metrics (unless the processor will), and says what
     /// its end needs done on it.
     pub(crate) fn end(&self, end: SystemTime) -> Ending {
+        // Agents and retrievals report no tokens of their own.
+        let usage = (self.op == Op::ModelCall).then_some(self.tokens);
         if !self.processor_measures {
             if let (Some(instruments), Some(series)) = (&self.instruments, &self.series) {
                 let seconds = end
                     .duration_since(self.start)
                     .unwrap_or_default()
                     .as_secs_f64();
-                // Agents and retrievals report no tokens of their own.
-                let none = Tokens::default();
-                let tokens = if self.op == Op::ModelCall {
-                    &self.tokens
-                } else {
-                    &none
-                };
                 let stream = Stream {
                     time_to_first_chunk: self.time_to_first_chunk,
                     chunk_intervals: &self.chunk_intervals,
                 };
-                instruments.record_entry(series, seconds, tokens, stream);
+                instruments.record_entry(series, seconds, &usage.unwrap_or_default(), stream);
             }
         }
         Ending {
-            usage: (self.op == Op::ModelCall).then_some(self.tokens),
+            usage,
             error: self.error_text().map(str::to_owned),
             verdict: match self.full_pass {
                 true => Verdict::FullPass {

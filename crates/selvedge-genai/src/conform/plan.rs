@@ -66,19 +66,15 @@ pub(super) fn reuse(keys: &mut [KeyValue], profile: Profile) -> Option<Found> {
     })
 }
 
-/// Keeps the plan for `keys`, for which the pass found `found` (a span that
-/// needs no restructuring: a GenAI span, or not one at all).
+/// Keeps the plan for `keys`, for which the pass found `found` (a GenAI
+/// span that needs no restructuring).
 pub(super) fn keep(keys: &[KeyValue], found: &Found, profile: Profile) {
-    // Only a GenAI span's values are retyped.
-    let typed: Option<Box<[(u16, Ty)]>> = match found.genai {
-        true => keys
-            .iter()
-            .enumerate()
-            .filter_map(|(i, kv)| Some((i, classify(kv.key.as_str(), profile)?.ty?)))
-            .map(|(i, ty)| Some((u16::try_from(i).ok()?, ty)))
-            .collect(),
-        false => Some(Box::default()),
-    };
+    let typed: Option<Box<[(u16, Ty)]>> = keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, kv)| Some((i, classify(kv.key.as_str(), profile)?.ty?)))
+        .map(|(i, ty)| Some((u16::try_from(i).ok()?, ty)))
+        .collect();
     let Some(typed) = typed else { return };
     let held: Box<[Key]> = keys.iter().map(|kv| kv.key.clone()).collect();
     // An owned key's clone is elsewhere: no later span could match the plan,
