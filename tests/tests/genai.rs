@@ -183,6 +183,9 @@ fn every_operation_gets_its_name_and_kind() {
         for span in [
             GenAiSpan::chat("anthropic", "claude-sonnet")
                 .server("api.anthropic.com", 443)
+                .max_tokens(256)
+                .temperature(0.2)
+                .top_p(0.9)
                 .start(),
             GenAiSpan::text_completion("openai", "davinci").start(),
             GenAiSpan::embeddings("openai", "text-embedding-3-small").start(),
@@ -213,12 +216,42 @@ fn every_operation_gets_its_name_and_kind() {
     assert_eq!(chat.attr_str("gen_ai.provider.name"), Some("anthropic"));
     assert_eq!(chat.attr_str("server.address"), Some("api.anthropic.com"));
     assert_eq!(chat.attr_i64("server.port"), Some(443));
+    assert_eq!(chat.attr_i64("gen_ai.request.max_tokens"), Some(256));
+    assert_eq!(chat.attr_f64("gen_ai.request.temperature"), Some(0.2));
+    assert_eq!(chat.attr_f64("gen_ai.request.top_p"), Some(0.9));
+    for other in [
+        "gen_ai.agent.name",
+        "gen_ai.tool.name",
+        "gen_ai.data_source.id",
+    ] {
+        assert_eq!(
+            chat.attr_str(other),
+            None,
+            "{other}: declared, not recorded"
+        );
+    }
     assert_eq!(
         spans
             .named("execute_tool get_weather")
             .attr_str("gen_ai.tool.name"),
         Some("get_weather")
     );
+}
+
+#[test]
+fn fields_the_builder_was_not_given_can_be_recorded_later() {
+    let receiver = Receiver::start();
+    let spans = run(&receiver, builder(&receiver), 1, || {
+        let span = GenAiSpan::chat("openai", "gpt-4o").start();
+        span.record("gen_ai.request.temperature", 0.7);
+        span.record("gen_ai.request.max_tokens", 64_u64);
+        span.in_scope(|| span.record("server.address", "api.openai.com"));
+    });
+    let s = spans.named("chat gpt-4o");
+    assert_eq!(s.attr_f64("gen_ai.request.temperature"), Some(0.7));
+    assert_eq!(s.attr_i64("gen_ai.request.max_tokens"), Some(64));
+    assert_eq!(s.attr_str("server.address"), Some("api.openai.com"));
+    assert_eq!(s.attr_i64("server.port"), None, "declared, never given");
 }
 
 #[tracing::instrument(err, fields(gen_ai.operation.name = "chat", gen_ai.provider.name = "openai", gen_ai.request.model = "gpt-4o"))]

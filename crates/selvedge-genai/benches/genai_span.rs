@@ -32,7 +32,7 @@
 
 mod common;
 
-use common::{llm_call, mixed, simple, Noop, Stack};
+use common::{api_call, llm_call, mixed, simple, Noop, Stack};
 use criterion::{criterion_group, criterion_main, Criterion};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
@@ -40,21 +40,20 @@ use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer, Options};
 use tracing_subscriber::layer::SubscriberExt;
 
 fn measure(c: &mut Criterion, name: &str, stack: Stack) {
-    tracing::dispatcher::with_default(&stack.dispatch, || {
-        c.bench_function(name, |b| b.iter(llm_call));
-    });
-    let _ = stack.tracers.shutdown();
+    measure_call(c, name, stack, llm_call);
 }
 
 fn measure_mixed(c: &mut Criterion, name: &str, stack: Stack) {
+    let mut i = 0_u64;
+    measure_call(c, name, stack, move || {
+        mixed(i);
+        i += 1;
+    });
+}
+
+fn measure_call(c: &mut Criterion, name: &str, stack: Stack, mut call: impl FnMut()) {
     tracing::dispatcher::with_default(&stack.dispatch, || {
-        let mut i = 0_u64;
-        c.bench_function(name, |b| {
-            b.iter(|| {
-                mixed(i);
-                i += 1;
-            })
-        });
+        c.bench_function(name, |b| b.iter(&mut call));
     });
     let _ = stack.tracers.shutdown();
 }
@@ -121,6 +120,24 @@ fn with_genai_unsampled(c: &mut Criterion) {
     measure(c, "genai/with_genai_unsampled", stack);
 }
 
+fn otel_only_api(c: &mut Criterion) {
+    measure_call(
+        c,
+        "genai/otel_only_api",
+        common::otel_only(simple()),
+        api_call,
+    );
+}
+
+fn with_genai_api(c: &mut Criterion) {
+    measure_call(
+        c,
+        "genai/with_genai_api",
+        common::with_genai(simple()),
+        api_call,
+    );
+}
+
 criterion_group!(
     benches,
     otel_only,
@@ -132,6 +149,8 @@ criterion_group!(
     otel_only_mixed,
     with_genai_mixed,
     otel_only_unsampled,
-    with_genai_unsampled
+    with_genai_unsampled,
+    otel_only_api,
+    with_genai_api
 );
 criterion_main!(benches);

@@ -15,7 +15,8 @@
 //! and the two stacks are the criterion benchmark's (`benches/common/`), with
 //! the simple span processor. A third argument `mixed` runs three callsites
 //! in turn instead (`common::mixed`); `plain`, a span with no GenAI field
-//! (`common::plain_call`).
+//! (`common::plain_call`); `api`, the LLM call written with selvedge's API
+//! (`common::api_call`).
 //!
 //! More variants: `tracer_only` (`GenAiTracer` and its spans, metrics off,
 //! plain processor) and `no_metrics` (all but the metrics) tell the parts of
@@ -48,9 +49,10 @@ fn main() {
     // `mixed`: three callsites in turn (a chat, embeddings, a tool), as a
     // service calling several models and tools runs them.
     let mode = args.next();
-    let (mixed, plain) = (
+    let (mixed, plain, api) = (
         mode.as_deref() == Some("mixed"),
         mode.as_deref() == Some("plain"),
+        mode.as_deref() == Some("api"),
     );
     tracing::dispatcher::with_default(&stack.dispatch, || {
         (0..n).for_each(|i| {
@@ -58,6 +60,8 @@ fn main() {
                 common::mixed(i)
             } else if plain {
                 common::plain_call()
+            } else if api {
+                common::api_call()
             } else {
                 common::llm_call()
             }

@@ -48,8 +48,9 @@ pub struct Response<'a> {
     pub usage: Usage,
 }
 
-fn int(n: u64) -> Value {
-    Value::I64(i64::try_from(n).unwrap_or(i64::MAX))
+/// OTel integers are `i64`; a count past `i64::MAX` is exported as that.
+fn saturating_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Records token usage on `span`, as integers, and for the token metrics and
@@ -72,7 +73,7 @@ pub fn record_usage(span: &Span, usage: &Usage) {
         ),
     ] {
         if let Some(n) = value {
-            span.set_attribute(key, int(n));
+            span.set_attribute(key, saturating_i64(n));
         }
     }
 }
@@ -108,13 +109,18 @@ pub fn mark_error(span: &Span, error_type: &str) {
 }
 
 /// A conformant GenAI span, with the sampling-relevant attributes set at
-/// creation (operation, provider, model, server address and port) and the
-/// rest declared empty so they can be recorded later.
+/// creation (operation, provider, model, server address and port), the
+/// request parameters given, and the rest declared empty so they can be
+/// recorded later. It borrows what it is given until [`start`](Self::start).
 ///
 /// ```
 /// use selvedge_genai::{record_response, GenAiSpan, Response, Usage};
 ///
-/// let span = GenAiSpan::chat("openai", "gpt-4o").server("api.openai.com", 443).start();
+/// let span = GenAiSpan::chat("openai", "gpt-4o")
+///     .server("api.openai.com", 443)
+///     .max_tokens(1024)
+///     .temperature(0.2)
+///     .start();
 /// let _entered = span.enter();
 /// // … call the model …
 /// record_response(&span, &Response {
@@ -126,102 +132,146 @@ pub fn mark_error(span: &Span, error_type: &str) {
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "call .start() to create the span"]
-pub struct GenAiSpan {
+pub struct GenAiSpan<'a> {
     operation: &'static str,
-    provider: Option<String>,
-    subject_key: &'static str,
-    subject: String,
-    server: Option<(String, u16)>,
+    provider: Option<&'a str>,
+    subject: Subject<'a>,
+    server: Option<(&'a str, u16)>,
+    max_tokens: Option<u64>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
 }
 
-impl GenAiSpan {
-    fn new(operation: &'static str, subject_key: &'static str, subject: &str) -> Self {
+/// What the span is named after, besides its operation.
+#[derive(Debug, Clone, Copy)]
+enum Subject<'a> {
+    Model(&'a str),
+    DataSource(&'a str),
+    Agent(&'a str),
+    Tool(&'a str),
+    Workflow(&'a str),
+}
+
+impl<'a> GenAiSpan<'a> {
+    fn new(operation: &'static str, subject: Subject<'a>) -> Self {
         GenAiSpan {
             operation,
             provider: None,
-            subject_key,
-            subject: subject.to_string(),
+            subject,
             server: None,
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
         }
     }
 
     /// A chat completion (`chat {model}`, CLIENT).
-    pub fn chat(provider: &str, model: &str) -> Self {
-        Self::new(operation::CHAT, sc::REQUEST_MODEL, model).provider(provider)
+    pub fn chat(provider: &'a str, model: &'a str) -> Self {
+        Self::new(operation::CHAT, Subject::Model(model)).provider(provider)
     }
 
     /// A text completion (`text_completion {model}`, CLIENT).
-    pub fn text_completion(provider: &str, model: &str) -> Self {
-        Self::new(operation::TEXT_COMPLETION, sc::REQUEST_MODEL, model).provider(provider)
+    pub fn text_completion(provider: &'a str, model: &'a str) -> Self {
+        Self::new(operation::TEXT_COMPLETION, Subject::Model(model)).provider(provider)
     }
 
     /// An embeddings request (`embeddings {model}`, CLIENT).
-    pub fn embeddings(provider: &str, model: &str) -> Self {
-        Self::new(operation::EMBEDDINGS, sc::REQUEST_MODEL, model).provider(provider)
+    pub fn embeddings(provider: &'a str, model: &'a str) -> Self {
+        Self::new(operation::EMBEDDINGS, Subject::Model(model)).provider(provider)
     }
 
     /// A retrieval (`retrieval {data_source_id}`, CLIENT).
-    pub fn retrieval(data_source_id: &str) -> Self {
-        Self::new(operation::RETRIEVAL, sc::DATA_SOURCE_ID, data_source_id)
+    pub fn retrieval(data_source_id: &'a str) -> Self {
+        Self::new(operation::RETRIEVAL, Subject::DataSource(data_source_id))
     }
 
     /// An agent invocation (`invoke_agent {name}`; INTERNAL, or CLIENT with a server).
-    pub fn invoke_agent(name: &str) -> Self {
-        Self::new(operation::INVOKE_AGENT, sc::AGENT_NAME, name)
+    pub fn invoke_agent(name: &'a str) -> Self {
+        Self::new(operation::INVOKE_AGENT, Subject::Agent(name))
     }
 
     /// A tool execution (`execute_tool {name}`, INTERNAL).
-    pub fn execute_tool(name: &str) -> Self {
-        Self::new(operation::EXECUTE_TOOL, sc::TOOL_NAME, name)
+    pub fn execute_tool(name: &'a str) -> Self {
+        Self::new(operation::EXECUTE_TOOL, Subject::Tool(name))
     }
 
     /// A workflow invocation (`invoke_workflow {name}`, INTERNAL).
-    pub fn invoke_workflow(name: &str) -> Self {
-        Self::new(operation::INVOKE_WORKFLOW, sc::WORKFLOW_NAME, name)
+    pub fn invoke_workflow(name: &'a str) -> Self {
+        Self::new(operation::INVOKE_WORKFLOW, Subject::Workflow(name))
     }
 
     /// The provider (`gen_ai.provider.name`).
-    pub fn provider(mut self, provider: &str) -> Self {
-        self.provider = Some(provider.to_string());
+    pub fn provider(mut self, provider: &'a str) -> Self {
+        self.provider = Some(provider);
         self
     }
 
     /// The server (`server.address`, `server.port`).
-    pub fn server(mut self, address: &str, port: u16) -> Self {
-        self.server = Some((address.to_string(), port));
+    pub fn server(mut self, address: &'a str, port: u16) -> Self {
+        self.server = Some((address, port));
+        self
+    }
+
+    /// `gen_ai.request.max_tokens`, exported as an integer.
+    pub fn max_tokens(mut self, max_tokens: u64) -> Self {
+        self.max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// `gen_ai.request.temperature`.
+    pub fn temperature(mut self, temperature: f64) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// `gen_ai.request.top_p`.
+    pub fn top_p(mut self, top_p: f64) -> Self {
+        self.top_p = Some(top_p);
         self
     }
 
     /// Creates the span (a child of the current span). Enter it, or
     /// `.instrument()` a future with it.
+    ///
+    /// Everything given is recorded as the span is created, typed (a `u64`
+    /// as an `i64`, so it is not made text on the way), where samplers see
+    /// it; the fields not given are declared empty, to record later.
     pub fn start(self) -> Span {
-        let (address, port) = match &self.server {
-            Some((a, p)) => (Some(a.as_str()), Some(i64::from(*p))),
+        let (address, port) = match self.server {
+            Some((a, p)) => (Some(a), Some(i64::from(p))),
             None => (None, None),
         };
-        let span = tracing::info_span!(
+        let (mut model, mut data_source, mut agent, mut tool, mut workflow) =
+            (None, None, None, None, None);
+        match self.subject {
+            Subject::Model(m) => model = Some(m),
+            Subject::DataSource(d) => data_source = Some(d),
+            Subject::Agent(a) => agent = Some(a),
+            Subject::Tool(t) => tool = Some(t),
+            Subject::Workflow(w) => workflow = Some(w),
+        }
+        // The name (`chat gpt-4o`) and kind come from these fields as the
+        // span starts (`GenAiTracer`). A `None` field is declared, not
+        // recorded: it can still be recorded later.
+        tracing::info_span!(
             target: "gen_ai",
             "gen_ai",
             gen_ai.operation.name = self.operation,
-            gen_ai.provider.name = self.provider.as_deref(),
-            gen_ai.request.model = tracing::field::Empty,
-            gen_ai.data_source.id = tracing::field::Empty,
-            gen_ai.agent.name = tracing::field::Empty,
-            gen_ai.tool.name = tracing::field::Empty,
-            gen_ai.workflow.name = tracing::field::Empty,
+            gen_ai.provider.name = self.provider,
+            gen_ai.request.model = model,
+            gen_ai.data_source.id = data_source,
+            gen_ai.agent.name = agent,
+            gen_ai.tool.name = tool,
+            gen_ai.workflow.name = workflow,
             server.address = address,
             server.port = port,
-            gen_ai.request.max_tokens = tracing::field::Empty,
-            gen_ai.request.temperature = tracing::field::Empty,
-            gen_ai.request.top_p = tracing::field::Empty,
+            gen_ai.request.max_tokens = self.max_tokens.map(saturating_i64),
+            gen_ai.request.temperature = self.temperature,
+            gen_ai.request.top_p = self.top_p,
             gen_ai.request.stream = tracing::field::Empty,
             gen_ai.conversation.id = tracing::field::Empty,
             gen_ai.tool.call.id = tracing::field::Empty,
-        );
-        // The name (`chat gpt-4o`) and kind come from these fields as the
-        // span starts (`GenAiTracer`).
-        span.record(self.subject_key, self.subject.as_str());
-        span
+        )
     }
 }
 

@@ -13,7 +13,9 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::{
     Sampler, SdkTracerProvider, SimpleSpanProcessor, SpanData, SpanExporter, SpanProcessor,
 };
-use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer, Options};
+use selvedge_genai::{
+    record_usage, GenAiLayer, GenAiProcessor, GenAiSpan, GenAiTracer, Options, Usage,
+};
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -63,6 +65,18 @@ pub fn llm_call() {
     let _entered = span.enter();
     span.record("gen_ai.usage.input_tokens", black_box(42_u64));
     span.record("gen_ai.usage.output_tokens", black_box(7_u64));
+}
+
+/// The same LLM call written with selvedge's API: [`GenAiSpan`], and the
+/// usage through [`record_usage`] (integers, no `u64` → text → integer).
+pub fn api_call() {
+    let span = GenAiSpan::chat("openai", "gpt-4o")
+        .server("api.openai.com", 443)
+        .max_tokens(256)
+        .temperature(0.2)
+        .start();
+    let _entered = span.enter();
+    record_usage(&span, &Usage::new(black_box(42), black_box(7)));
 }
 
 /// The simple span processor on the no-op exporter.
