@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 use tracing::Instrument;
 
 const MODEL: &str = "gpt-4o";
+const MAX_TOKENS: u64 = 512;
+const TEMPERATURE: f64 = 0.2;
 
 /// The mock model: a tool call first, then an answer; SSE chunks when streaming.
 async fn chat_completions(Json(request): Json<Value>) -> axum::response::Response {
@@ -84,9 +86,12 @@ async fn chat(
 ) -> Result<Value, reqwest::Error> {
     let span = GenAiSpan::chat("openai", MODEL)
         .server("127.0.0.1", port)
+        .max_tokens(MAX_TOKENS)
+        .temperature(TEMPERATURE)
         .start();
     async {
-        let body = json!({"model": MODEL, "messages": messages});
+        let body = json!({"model": MODEL, "messages": messages,
+                          "max_tokens": MAX_TOKENS, "temperature": TEMPERATURE});
         let reply: Value = serde_json::from_slice(
             &client
                 .post(url)
