@@ -114,8 +114,10 @@ async fn chat(
 }
 
 /// The tool the model asked for.
-fn get_weather(arguments: &str) -> String {
-    let span = GenAiSpan::execute_tool("get_weather").start();
+fn get_weather(call_id: &str, arguments: &str) -> String {
+    let span = GenAiSpan::execute_tool("get_weather")
+        .tool_call_id(call_id)
+        .start();
     let _entered = span.enter();
     tracing::info!(arguments, "looking up the weather");
     json!({"city": "Lisbon", "forecast": "sunny", "celsius": 24}).to_string()
@@ -176,7 +178,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut messages = json!([{"role": "user", "content": "What's the weather in Lisbon?"}]);
         let first = chat(&client, &url, port, &messages).await?;
         let call = &first["choices"][0]["message"]["tool_calls"][0];
-        let result = get_weather(call["function"]["arguments"].as_str().unwrap_or("{}"));
+        let result = get_weather(
+            call["id"].as_str().unwrap_or_default(),
+            call["function"]["arguments"].as_str().unwrap_or("{}"),
+        );
         if let Some(list) = messages.as_array_mut() {
             list.push(first["choices"][0]["message"].clone());
             list.push(json!({"role": "tool", "tool_call_id": call["id"], "content": result}));

@@ -190,8 +190,12 @@ fn every_operation_gets_its_name_and_kind() {
             GenAiSpan::text_completion("openai", "davinci").start(),
             GenAiSpan::embeddings("openai", "text-embedding-3-small").start(),
             GenAiSpan::retrieval("docs-index").start(),
-            GenAiSpan::execute_tool("get_weather").start(),
-            GenAiSpan::invoke_agent("researcher").start(),
+            GenAiSpan::execute_tool("get_weather")
+                .tool_call_id("call_1")
+                .start(),
+            GenAiSpan::invoke_agent("researcher")
+                .conversation_id("conv-7")
+                .start(),
             GenAiSpan::invoke_agent("remote-planner")
                 .server("agents.internal", 8443)
                 .start(),
@@ -230,11 +234,19 @@ fn every_operation_gets_its_name_and_kind() {
             "{other}: declared, not recorded"
         );
     }
+    let tool = spans.named("execute_tool get_weather");
+    assert_eq!(tool.attr_str("gen_ai.tool.name"), Some("get_weather"));
+    assert_eq!(tool.attr_str("gen_ai.tool.call.id"), Some("call_1"));
     assert_eq!(
         spans
-            .named("execute_tool get_weather")
-            .attr_str("gen_ai.tool.name"),
-        Some("get_weather")
+            .named("invoke_agent researcher")
+            .attr_str("gen_ai.conversation.id"),
+        Some("conv-7")
+    );
+    assert_eq!(
+        chat.attr_str("gen_ai.conversation.id"),
+        None,
+        "never invented"
     );
 }
 

@@ -140,6 +140,8 @@ pub struct GenAiSpan<'a> {
     max_tokens: Option<u64>,
     temperature: Option<f64>,
     top_p: Option<f64>,
+    conversation_id: Option<&'a str>,
+    tool_call_id: Option<&'a str>,
 }
 
 /// What the span is named after, besides its operation.
@@ -162,6 +164,8 @@ impl<'a> GenAiSpan<'a> {
             max_tokens: None,
             temperature: None,
             top_p: None,
+            conversation_id: None,
+            tool_call_id: None,
         }
     }
 
@@ -230,6 +234,21 @@ impl<'a> GenAiSpan<'a> {
         self
     }
 
+    /// `gen_ai.conversation.id`: the conversation (session, thread) the call
+    /// belongs to, when the application has one — the conventions ask for it
+    /// then, and never for an invented one.
+    pub fn conversation_id(mut self, id: &'a str) -> Self {
+        self.conversation_id = Some(id);
+        self
+    }
+
+    /// `gen_ai.tool.call.id`: the id the model gave the tool call this span
+    /// executes.
+    pub fn tool_call_id(mut self, id: &'a str) -> Self {
+        self.tool_call_id = Some(id);
+        self
+    }
+
     /// Creates the span (a child of the current span). Enter it, or
     /// `.instrument()` a future with it.
     ///
@@ -269,8 +288,8 @@ impl<'a> GenAiSpan<'a> {
             gen_ai.request.temperature = self.temperature,
             gen_ai.request.top_p = self.top_p,
             gen_ai.request.stream = tracing::field::Empty,
-            gen_ai.conversation.id = tracing::field::Empty,
-            gen_ai.tool.call.id = tracing::field::Empty,
+            gen_ai.conversation.id = self.conversation_id,
+            gen_ai.tool.call.id = self.tool_call_id,
         )
     }
 }
