@@ -94,7 +94,8 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
         // Spans conformed here alone (not built by `GenAiTracer`, or GenAI
         // only by what was recorded after the start) are measured and rolled
         // up here; a tracked span's wrapper did that, unless it asked.
-        let (measure, roll_up) = match handoff::take(span.span_context.span_id()) {
+        let verdict = handoff::take(span.span_context.span_id());
+        let (measure, roll_up) = match verdict {
             Some(Verdict::Done) => return self.inner.on_end(span),
             Some(Verdict::FullPass { measure }) => (measure, false),
             Some(Verdict::Late) | None => (true, true),
@@ -133,7 +134,10 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
         if let Some(i) = internal {
             span.attributes.remove(i);
         }
-        if genai && roll_up && rollup::any_open() {
+        // A late span's wrapper left its roll-up to this, whatever the full
+        // pass made of it: its place in the tree is given up here too.
+        let late = verdict == Some(Verdict::Late);
+        if roll_up && (genai || late) && rollup::any_open() {
             let own = &span.span_context;
             if let Some(sums) = rollup::ended(own.trace_id(), own.span_id(), usage) {
                 span.attributes.extend(sums.attributes());

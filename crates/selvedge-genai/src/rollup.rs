@@ -170,6 +170,12 @@ fn tree(trace: TraceId) -> &'static Mutex<Tree> {
     &TREES[shard]
 }
 
+/// Whether the span `id` of `trace` is tracked (a container, or beneath one).
+#[cfg(test)]
+pub(crate) fn is_tracked(trace: TraceId, id: SpanId) -> bool {
+    with_tree(trace, |tree| tree.nodes.contains_key(&id))
+}
+
 /// Whether any container is open (else spans need no tracking).
 pub(crate) fn any_open() -> bool {
     OPEN.load(Ordering::Acquire) != 0

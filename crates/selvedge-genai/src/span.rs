@@ -18,7 +18,7 @@ use crate::tracked::Tracked;
 /// Unsampled spans are followed too (the inner span does not record them),
 /// so the metrics count every operation whatever the sampler decides.
 #[derive(Debug)]
-pub struct ConformedSpan<S> {
+pub struct ConformedSpan<S: Span> {
     inner: S,
     /// The inner span's id.
     id: SpanId,
@@ -28,16 +28,53 @@ pub struct ConformedSpan<S> {
     /// Not a GenAI span as it started, but GenAI values were recorded since:
     /// `GenAiProcessor` conforms it, and rolls its usage up.
     late_genai: bool,
+    /// Its end was seen (ended, or dropped).
+    finished: bool,
 }
 
-impl<S> ConformedSpan<S> {
+impl<S: Span> ConformedSpan<S> {
     pub(crate) fn new(inner: S, id: SpanId, genai: Option<Box<Tracked>>) -> Self {
         Self {
             inner,
             id,
             genai,
             late_genai: false,
+            finished: false,
         }
+    }
+
+    /// What the span's end does before the inner span ends: its metrics,
+    /// status and roll-up, and the processor's note. Once, whether the span
+    /// is ended or only dropped.
+    fn finish(&mut self, timestamp: SystemTime) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        let (usage, verdict) = match self.genai.take() {
+            Some(t) => {
+                let ending = t.end(timestamp);
+                if let Some(error) = ending.error {
+                    // The SDK keeps a status set before (Ok, or Error with its
+                    // own description): this only fills an Unset one.
+                    self.inner.set_status(Status::error(error));
+                }
+                (ending.usage, ending.verdict)
+            }
+            None if self.late_genai => (None, Verdict::Late),
+            None => (None, Verdict::Done),
+        };
+        // A late GenAI span's usage is known once the processor has
+        // conformed it: the processor rolls it up — if it ever sees the span.
+        let processor_rolls_up = verdict == Verdict::Late && self.inner.is_recording();
+        if rollup::any_open() && !processor_rolls_up {
+            let trace = self.inner.span_context().trace_id();
+            if let Some(sums) = rollup::ended(trace, self.id, usage) {
+                for kv in sums.attributes() {
+                    self.inner.set_attribute(kv);
+                }
+            }
+        }
+        handoff::leave(self.id, verdict);
     }
 }
 
@@ -97,42 +134,17 @@ impl<S: Span> Span for ConformedSpan<S> {
     }
 
     fn end_with_timestamp(&mut self, timestamp: SystemTime) {
-        let (usage, verdict) = match self.genai.take() {
-            Some(t) => {
-                let ending = t.end(timestamp);
-                if let Some(error) = ending.error {
-                    // The SDK keeps a status set before (Ok, or Error with its
-                    // own description): this only fills an Unset one.
-                    self.inner.set_status(Status::error(error));
-                }
-                (ending.usage, ending.verdict)
-            }
-            None if self.late_genai => (None, Verdict::Late),
-            None => (None, Verdict::Done),
-        };
-        // A late GenAI span's usage is known once the processor has
-        // conformed it: the processor rolls it up.
-        if rollup::any_open() && verdict != Verdict::Late {
-            let trace = self.inner.span_context().trace_id();
-            if let Some(sums) = rollup::ended(trace, self.id, usage) {
-                for kv in sums.attributes() {
-                    self.inner.set_attribute(kv);
-                }
-            }
-        }
-        handoff::leave(self.id, verdict);
+        self.finish(timestamp);
         self.inner.end_with_timestamp(timestamp)
     }
 }
 
-impl<S> Drop for ConformedSpan<S> {
+impl<S: Span> Drop for ConformedSpan<S> {
     fn drop(&mut self) {
-        // Ended without `end` (the inner span ends itself as it drops): its
-        // measurements are still taken.
-        if let Some(t) = self.genai.take() {
-            let verdict = t.end(SystemTime::now()).verdict;
-            // The inner span ends as it drops, right after this.
-            handoff::leave(self.id, verdict);
+        // Ended without `end` (the inner span ends itself as it drops, right
+        // after this): its measurements and roll-up are still taken.
+        if !self.finished {
+            self.finish(SystemTime::now());
         }
     }
 }
@@ -143,13 +155,20 @@ mod tests {
     use std::sync::Arc;
 
     use opentelemetry::metrics::MeterProvider as _;
-    use opentelemetry::trace::{Span as _, SpanBuilder, Tracer as _, TracerProvider as _};
+    use opentelemetry::trace::{
+        Link, Span as _, SpanBuilder, SpanKind, TraceContextExt as _, TraceId, Tracer as _,
+        TracerProvider as _,
+    };
     use opentelemetry::{Context, KeyValue};
     use opentelemetry_sdk::error::OTelSdkResult;
     use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
     use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-    use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
+    use opentelemetry_sdk::trace::{
+        Sampler, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample, SpanData,
+        SpanProcessor,
+    };
 
+    use crate::rollup;
     use crate::semconv as sc;
     use crate::{GenAiProcessor, GenAiTracer, Options};
 
@@ -192,6 +211,70 @@ mod tests {
             0,
             "never reached a processor"
         );
+    }
+
+    /// Samples every span but those named `unsampled`.
+    #[derive(Debug, Clone)]
+    struct AllBut;
+
+    impl ShouldSample for AllBut {
+        fn should_sample(
+            &self,
+            _: Option<&Context>,
+            _: TraceId,
+            name: &str,
+            _: &SpanKind,
+            _: &[KeyValue],
+            _: &[Link],
+        ) -> SamplingResult {
+            SamplingResult {
+                decision: match name {
+                    "unsampled" => SamplingDecision::Drop,
+                    _ => SamplingDecision::RecordAndSample,
+                },
+                attributes: Vec::new(),
+                trace_state: Default::default(),
+            }
+        }
+    }
+
+    #[test]
+    fn spans_beneath_an_agent_leave_its_tree_however_they_end() {
+        let options = Options::default();
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(GenAiProcessor::new(Ended::default(), options))
+            .with_sampler(AllBut)
+            .build();
+        let tracer = GenAiTracer::new(provider.tracer("test"), options);
+        let agent = tracer.build_with_context(
+            SpanBuilder::from_name("agent").with_attributes([
+                KeyValue::new(sc::OPERATION_NAME, "invoke_agent"),
+                KeyValue::new(sc::AGENT_NAME, "a"),
+            ]),
+            &Context::new(),
+        );
+        let trace = agent.span_context().trace_id();
+        let cx = Context::new().with_span(agent);
+        let child = |name| tracer.build_with_context(SpanBuilder::from_name(name), &cx);
+        // GenAI only by a value recorded later that names no operation: the
+        // processor's full pass makes no GenAI span of it.
+        let mut late = child("late");
+        // The same, unsampled: the processor never sees it.
+        let mut late_unsampled = child("unsampled");
+        for span in [&mut late, &mut late_unsampled] {
+            span.set_attribute(KeyValue::new(sc::CONVERSATION_ID, "c"));
+        }
+        // Never ended, only dropped.
+        let dropped = child("dropped");
+        let ids = [&late, &late_unsampled, &dropped].map(|s| s.span_context().span_id());
+        assert!(ids.iter().all(|id| rollup::is_tracked(trace, *id)));
+        late.end();
+        late_unsampled.end();
+        drop(dropped);
+        for id in ids {
+            assert!(!rollup::is_tracked(trace, id), "{id:?} still tracked");
+        }
+        cx.span().end();
     }
 
     /// The operations measured under `gen_ai.client.operation.duration`.
