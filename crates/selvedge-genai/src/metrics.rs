@@ -22,8 +22,9 @@ use crate::fnv::Fnv1a;
 use crate::recent::Recent;
 use crate::semconv::{self as sc, latest, v1_41, TOKEN_TYPE};
 
-/// Distinct series kept bound; beyond this, measurements go through the
-/// SDK's unbound path (which applies its own cardinality limit).
+/// Distinct series kept bound (by hash; keys that share a 64-bit hash are
+/// next to none); beyond this, measurements go through the SDK's unbound
+/// path (which applies its own cardinality limit).
 const MAX_BOUND_SERIES: usize = 2000;
 
 /// Token counts of one operation.
@@ -392,7 +393,9 @@ impl Instruments {
 
     /// The series for `key` from the map, bound and kept if new; past
     /// [`MAX_BOUND_SERIES`] (or with the map's lock poisoned) one that is
-    /// neither: its measurements take the SDK's unbound path.
+    /// neither: its measurements take the SDK's unbound path. The cap is told
+    /// under the read lock: past it, a new series never waits for the write
+    /// lock.
     fn lookup(&self, key: SeriesKey<'_>) -> Arc<Entry> {
         let hash = key.hash_value();
         let find = |map: &SeriesMap| {
@@ -401,18 +404,24 @@ impl Instruments {
                 .find(|e| e.key.as_key() == key)
                 .cloned()
         };
-        if let Some(found) = self.series.read().ok().and_then(|m| find(&m)) {
-            return found;
+        let unbound = || Arc::new(Entry::new(key, false));
+        match self.series.read() {
+            Ok(map) if map.len() >= MAX_BOUND_SERIES => return find(&map).unwrap_or_else(unbound),
+            Ok(map) => {
+                if let Some(found) = find(&map) {
+                    return found;
+                }
+            }
+            Err(_) => return unbound(),
         }
-        let unbound = || Entry::new(key, false);
         let Ok(mut map) = self.series.write() else {
-            return Arc::new(unbound());
+            return unbound();
         };
         if let Some(found) = find(&map) {
             return found;
         }
-        if map.values().map(Vec::len).sum::<usize>() >= MAX_BOUND_SERIES {
-            return Arc::new(unbound());
+        if map.len() >= MAX_BOUND_SERIES {
+            return unbound();
         }
         let entry = Arc::new(Entry::new(key, true));
         map.entry(hash).or_default().push(entry.clone());
@@ -469,4 +478,34 @@ fn token_values(t: &Tokens) -> [Option<i64>; 5] {
 /// Token counts are never negative; a negative value is a caller's bug, not data.
 fn positive(v: Option<i64>) -> Option<u64> {
     v.filter(|v| *v >= 0).map(|v| v as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::metrics::MeterProvider as _;
+
+    use super::*;
+
+    #[test]
+    fn past_the_cap_new_series_are_unbound_and_known_ones_stay_bound() {
+        let meters = opentelemetry_sdk::metrics::SdkMeterProvider::builder().build();
+        let instruments = Instruments::new(&meters.meter("test"), &Options::default());
+        let series = |model: &str| {
+            instruments.lookup(SeriesKey {
+                operation: "chat",
+                provider: Some("openai"),
+                request_model: Some(model),
+                response_model: None,
+                server_address: None,
+                server_port: None,
+                error_type: None,
+            })
+        };
+        for i in 0..MAX_BOUND_SERIES {
+            assert!(series(&format!("cap-{i}")).bound);
+        }
+        assert!(!series("cap-new").bound, "past the cap");
+        assert_eq!(instruments.series.read().unwrap().len(), MAX_BOUND_SERIES);
+        assert!(series("cap-0").bound, "known before the cap");
+    }
 }

@@ -17,7 +17,8 @@ use crate::conform::Shape;
 use crate::fnv::Fnv1a;
 use crate::recent::Recent;
 
-/// Distinct names kept (a few hundred KiB at most).
+/// Distinct names kept — by hash, and names that share a 64-bit hash are
+/// next to none — a few hundred KiB at most.
 pub(crate) const MAX_NAMES: usize = 4096;
 
 type Fnv = BuildHasherDefault<Fnv1a>;
@@ -48,10 +49,22 @@ fn keep_used(name: &'static str) {
 /// The conventional name of `shape`, shared when it was seen before
 /// (borrowed), allocated past [`MAX_NAMES`] (owned).
 pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
-    let found = |name: &str| shape.names(name);
-    if let Some(known) = used(found) {
+    if let Some(known) = used(|name| shape.names(name)) {
         return Cow::Borrowed(known);
     }
+    match intern(&NAMES, shape) {
+        Some(known) => {
+            keep_used(known);
+            Cow::Borrowed(known)
+        }
+        None => Cow::Owned(shape.name()),
+    }
+}
+
+/// `shape`'s name from `table`, kept there if new; `None` once the table
+/// holds [`MAX_NAMES`] (told under the read lock: past the cap, a new name
+/// never waits for the write lock).
+fn intern(table: &RwLock<Table>, shape: &Shape<'_>) -> Option<&'static str> {
     let mut h = Fnv1a::default();
     h.write(shape.operation.as_bytes());
     if let Some(subject) = shape.subject {
@@ -59,29 +72,27 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
         h.write(subject.as_bytes());
     }
     let hash = h.finish();
-    let find = |t: &Table| t.get(&hash)?.iter().copied().find(|e| found(e));
-    let known = match NAMES.read().ok().and_then(|t| find(&t)) {
-        Some(known) => known,
-        None => {
-            let Ok(mut table) = NAMES.write() else {
-                return Cow::Owned(shape.name());
-            };
-            match find(&table) {
-                Some(known) => known,
-                None if table.values().map(Vec::len).sum::<usize>() >= MAX_NAMES => {
-                    return Cow::Owned(shape.name())
-                }
-                None => {
-                    // Kept for the life of the process, by design (bounded above).
-                    let kept: &'static str = Box::leak(shape.name().into_boxed_str());
-                    table.entry(hash).or_default().push(kept);
-                    kept
-                }
-            }
+    let find = |t: &Table| t.get(&hash)?.iter().copied().find(|e| shape.names(e));
+    {
+        let t = table.read().ok()?;
+        if let Some(known) = find(&t) {
+            return Some(known);
         }
-    };
-    keep_used(known);
-    Cow::Borrowed(known)
+        if t.len() >= MAX_NAMES {
+            return None;
+        }
+    }
+    let mut t = table.write().ok()?;
+    if let Some(known) = find(&t) {
+        return Some(known);
+    }
+    if t.len() >= MAX_NAMES {
+        return None;
+    }
+    // Kept for the life of the process, by design (bounded above).
+    let kept: &'static str = Box::leak(shape.name().into_boxed_str());
+    t.entry(hash).or_default().push(kept);
+    Some(kept)
 }
 
 #[cfg(test)]
@@ -100,6 +111,26 @@ mod tests {
         ];
         let shape = conform(&mut attrs, &Options::default()).expect("a GenAI span");
         name(&shape)
+    }
+
+    #[test]
+    fn past_the_cap_new_names_are_not_kept_and_known_ones_still_are() {
+        let table = RwLock::new(Table::default());
+        let intern_model = |model: String| {
+            let mut attrs = vec![
+                KeyValue::new(sc::OPERATION_NAME, "chat"),
+                KeyValue::new(sc::REQUEST_MODEL, model),
+            ];
+            let shape = conform(&mut attrs, &Options::default()).expect("a GenAI span");
+            intern(&table, &shape)
+        };
+        let first = intern_model("cap-0".into()).expect("kept");
+        for i in 1..MAX_NAMES {
+            assert!(intern_model(format!("cap-{i}")).is_some());
+        }
+        assert_eq!(intern_model("cap-new".into()), None, "past the cap");
+        assert_eq!(table.read().unwrap().len(), MAX_NAMES);
+        assert!(std::ptr::eq(intern_model("cap-0".into()).unwrap(), first));
     }
 
     #[test]
