@@ -69,7 +69,7 @@ impl<C: Carrier + ?Sized> Extractor for Reading<'_, C> {
             .iter()
             .find(|(k, _)| *k == key)
             .map_or(DEFAULT_LIMIT, |(_, l)| *l);
-        if value.len() > limit || (key == "traceparent" && !traceparent_widths(value)) {
+        if value.len() > limit || (key == "traceparent" && !traceparent_layout(value)) {
             return None;
         }
         Some(value)
@@ -80,18 +80,23 @@ impl<C: Carrier + ?Sized> Extractor for Reading<'_, C> {
     }
 }
 
-/// W3C traceparent field widths: `vv-<32>-<16>-ff`, exactly 55 characters for
-/// version 00, and for a later version 55 or more with a `-` after the flags.
+/// The W3C traceparent layout: `vv-<32>-<16>-ff`, exactly 55 characters for
+/// version 00, and for a later version 55 or more with a `-` after the flags;
+/// the four fields hex digits only.
 ///
 /// This is not a parser — the propagator parses — but opentelemetry 0.33's
 /// parser accepts short fields and zero-pads them, which would invent a trace
-/// id the sender never had (`…e473` becomes `04bf…e473`). Checking the fixed
-/// widths first makes such a header a fresh root, as the specification says.
-fn traceparent_widths(value: &str) -> bool {
+/// id the sender never had (`…e473` becomes `04bf…e473`), and it reads each
+/// field as an integer, which takes a leading `+` (`+bf9…` becomes `0bf9…`).
+/// Checking the fixed widths and the digits first makes such a header a fresh
+/// root, as the specification says.
+fn traceparent_layout(value: &str) -> bool {
     let b = value.as_bytes();
     let dashes = b.len() >= 55 && b[2] == b'-' && b[35] == b'-' && b[52] == b'-';
     let rest_ok = b.len() == 55 || (b.get(..2) != Some(b"00") && b.get(55) == Some(&b'-'));
-    dashes && rest_ok
+    // Case is the propagator's to judge (it rejects upper case).
+    let hex = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_hexdigit);
+    dashes && rest_ok && hex(0..2) && hex(3..35) && hex(36..52) && hex(53..55)
 }
 
 /// Writes to a carrier for a propagator.
