@@ -97,9 +97,9 @@ fn plain_instrument_fields_become_a_conformant_span() {
     assert!(s.attr_str("error.type").is_none());
 }
 
-/// Values recorded after the span started are conformed at its end: keys
-/// recorded twice (with and without a naming role), late legacy names, and a
-/// span renamed on the way (which loses the layout it started with).
+/// Values recorded after the span started are conformed too: keys recorded
+/// twice (with and without a naming role), late legacy names, and a span
+/// renamed on the way through `otel.name` (it keeps its conventional name).
 #[test]
 fn values_recorded_after_the_start_are_conformed_too() {
     let receiver = Receiver::start();

@@ -11,8 +11,8 @@
 //!   no-op exporter.
 //! - `genai/with_genai`: + `GenAiTracer`, `GenAiProcessor` with metrics on (SDK
 //!   histograms, exported never), `GenAiLayer`.
-//! - `genai/conform_only`, `genai/layer_only`: parts of `with_genai` (tracer +
-//!   processor without metrics; the layer alone), to show where the cost is.
+//! - `genai/no_metrics`, `genai/layer_only`: parts of `with_genai` (all but
+//!   the metrics; the layer alone), to show where the cost is.
 //! - `genai/otel_only_batch`, `genai/with_genai_batch`: the same pair with the
 //!   SDK's batch span processor, as deployed (a thread of its own exports and
 //!   frees the spans), instead of the simple processor.
@@ -36,7 +36,7 @@ use common::{api_call, llm_call, mixed, simple, Noop, Stack};
 use criterion::{criterion_group, criterion_main, Criterion};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use selvedge_genai::{GenAiLayer, GenAiProcessor, GenAiTracer, Options};
+use selvedge_genai::GenAiLayer;
 use tracing_subscriber::layer::SubscriberExt;
 
 fn measure(c: &mut Criterion, name: &str, stack: Stack) {
@@ -66,18 +66,8 @@ fn with_genai(c: &mut Criterion) {
     measure(c, "genai/with_genai", common::with_genai(simple()));
 }
 
-fn conform_only(c: &mut Criterion) {
-    let options = Options::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(GenAiProcessor::new(simple(), options))
-        .build();
-    let subscriber = tracing_subscriber::registry().with(
-        tracing_opentelemetry::layer()
-            .with_tracer(GenAiTracer::new(provider.tracer("bench"), options)),
-    );
-    tracing::subscriber::with_default(subscriber, || {
-        c.bench_function("genai/conform_only", |b| b.iter(llm_call));
-    });
+fn no_metrics(c: &mut Criterion) {
+    measure(c, "genai/no_metrics", common::no_metrics(simple()));
 }
 
 fn layer_only(c: &mut Criterion) {
@@ -142,7 +132,7 @@ criterion_group!(
     benches,
     otel_only,
     with_genai,
-    conform_only,
+    no_metrics,
     layer_only,
     otel_only_batch,
     with_genai_batch,

@@ -25,8 +25,7 @@ use crate::tracked::Tracked;
 /// metrics ([`with_metrics`](Self::with_metrics)) — for unsampled spans too,
 /// which the inner tracer does not record. Pair it with
 /// [`GenAiProcessor`](crate::GenAiProcessor) for the spans that need a full
-/// pass after all; the interned name it gives a span tells the processor the
-/// span was conformed already.
+/// pass after all: the span tells the processor, as it ends, whether it does.
 ///
 /// It also notes agent and workflow spans, and while one is open the spans
 /// that start beneath it, so the usage of the model calls beneath can be

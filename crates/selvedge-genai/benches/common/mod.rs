@@ -201,7 +201,6 @@ pub fn tracer_only(processor: impl SpanProcessor + 'static) -> Stack {
 }
 
 /// (b) in parts: everything but the metrics.
-#[allow(dead_code)] // used by the cost driver, not the benchmark
 pub fn no_metrics(processor: impl SpanProcessor + 'static) -> Stack {
     let options = Options::default();
     let tracers = SdkTracerProvider::builder()
