@@ -161,3 +161,47 @@ fn a_writer_that_logs_does_not_panic() {
     tracing::subscriber::with_default(subscriber, || tracing::info!("outer"));
     assert!(buf.text().contains("outer"));
 }
+
+/// Two events with `text` in every place a string can reach a line: the
+/// message (formatted, and given as a `&str`), a string field, a `Debug`
+/// field, and a span field recorded late.
+fn emit(text: &str) {
+    let span = tracing::info_span!("work", late = tracing::field::Empty);
+    span.record("late", text);
+    span.in_scope(|| {
+        tracing::info!(s = text, d = ?text, "{text}");
+        tracing::info!(message = text, s = text, d = ?text);
+    });
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+    /// Whatever the text (quotes, backslashes, control characters, any
+    /// Unicode), a JSON line parses and gives the text back unchanged.
+    #[test]
+    fn any_text_makes_one_json_line_that_gives_it_back(text in "\\PC*|.*|[\\x00-\\x20\"\\\\\u{7f}\u{2028}\u{2029}]{0,16}") {
+        let buf = Buf::default();
+        with_otel(CorrelationLayer::json().with_writer(buf.clone()), || emit(&text));
+        let all = buf.text();
+        proptest::prop_assert_eq!(all.matches('\n').count(), 2, "a line each: {:?}", all);
+        let debug = format!("{text:?}");
+        for l in buf.json() {
+            proptest::prop_assert_eq!(l["message"].as_str(), Some(text.as_str()));
+            proptest::prop_assert_eq!(l["s"].as_str(), Some(text.as_str()));
+            proptest::prop_assert_eq!(l["d"].as_str(), Some(debug.as_str()));
+            proptest::prop_assert_eq!(l["span"]["late"].as_str(), Some(text.as_str()));
+        }
+    }
+
+    /// A text line stays one line, whatever the text: no value can forge a
+    /// second log line (a newline or carriage return written raw).
+    #[test]
+    fn any_text_makes_one_text_line(text in "\\PC*|.*|[\\x00-\\x20\"\\\\\u{7f}]{0,16}") {
+        let buf = Buf::default();
+        with_otel(CorrelationLayer::text().with_writer(buf.clone()), || emit(&text));
+        let all = buf.text();
+        proptest::prop_assert!(all.ends_with('\n'), "{:?}", all);
+        proptest::prop_assert_eq!(all.matches(['\n', '\r']).count(), 2, "a line each: {:?}", all);
+    }
+}
