@@ -21,7 +21,10 @@
 //! More variants: `tracer_only` (`GenAiTracer` and its spans, metrics off,
 //! plain processor) and `no_metrics` (all but the metrics) tell the parts of
 //! (b) apart; `otel_only_unsampled` / `with_genai_unsampled` are the pair with
-//! a sampler that keeps nothing (the metrics still count every span).
+//! a sampler that keeps nothing (the metrics still count every span);
+//! `otel_only_batch` / `with_genai_batch`, the pair with the SDK's batch span
+//! processor as deployed (its export thread's instructions are counted too;
+//! its queue holds every span of the run, so none is dropped).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -35,12 +38,15 @@ fn main() {
         "with_genai" => common::with_genai(common::simple()),
         "tracer_only" => common::tracer_only(common::simple()),
         "no_metrics" => common::no_metrics(common::simple()),
+        "otel_only_batch" => common::otel_only(common::roomy_batch()),
+        "with_genai_batch" => common::with_genai(common::roomy_batch()),
         "otel_only_unsampled" => common::otel_only_unsampled(common::simple()),
         "with_genai_unsampled" => common::with_genai_unsampled(common::simple()),
         other => {
             eprintln!(
                 "genai_cost: unknown variant {other:?} \
                  (otel_only | with_genai | tracer_only | no_metrics | \
+                 otel_only_batch | with_genai_batch | \
                  otel_only_unsampled | with_genai_unsampled)"
             );
             std::process::exit(2);

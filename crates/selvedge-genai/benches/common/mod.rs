@@ -84,6 +84,21 @@ pub fn simple() -> SimpleSpanProcessor<Noop> {
     SimpleSpanProcessor::new(Noop)
 }
 
+/// The SDK's batch span processor on the no-op exporter, as deployed (a
+/// thread of its own exports and frees the spans), with a queue that holds
+/// every span of a counted run: none is dropped however the threads are
+/// scheduled, so each run counts the same work.
+#[allow(dead_code)] // used by the cost driver, not the benchmark
+pub fn roomy_batch() -> opentelemetry_sdk::trace::BatchSpanProcessor {
+    opentelemetry_sdk::trace::BatchSpanProcessor::builder(Noop)
+        .with_batch_config(
+            opentelemetry_sdk::trace::BatchConfigBuilder::default()
+                .with_max_queue_size(1 << 16)
+                .build(),
+        )
+        .build()
+}
+
 /// A running stack: keep it alive while measuring under `dispatch`.
 pub struct Stack {
     pub dispatch: Dispatch,
