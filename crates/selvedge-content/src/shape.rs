@@ -164,4 +164,37 @@ mod tests {
             "control characters stay escaped in JSON"
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Any text, any limit: no panic; what is kept is the text's longest
+        /// prefix within the limit that ends on a character, and the marker
+        /// counts exactly the characters cut.
+        #[test]
+        fn truncation_keeps_a_whole_prefix_and_counts_the_rest(text in "\\PC{0,64}|.{0,64}", max in 0usize..80) {
+            let out = truncate(text.as_str().into(), max);
+            if text.len() <= max {
+                proptest::prop_assert_eq!(&out, &text);
+            } else {
+                let (kept, marker) = out.rsplit_once("…[truncated ").expect("marked");
+                proptest::prop_assert!(kept.len() <= max && text.starts_with(kept));
+                let next = text[kept.len()..].chars().next().expect("something was cut");
+                proptest::prop_assert!(kept.len() + next.len_utf8() > max, "cut short: {:?}", kept);
+                let dropped = text[kept.len()..].chars().count();
+                proptest::prop_assert_eq!(marker, format!("{dropped} chars]"));
+            }
+        }
+
+        /// Redaction never panics and never lets a known key pattern through,
+        /// whatever surrounds it.
+        #[test]
+        fn a_key_anywhere_is_redacted(before in ".{0,40}", after in ".{0,40}") {
+            let key = "sk-proj-abcdefghijklmnopqrstuvwx";
+            let text = format!("{before} {key} {after}");
+            let out = Shaping { max_part_bytes: usize::MAX, ..Shaping::default() }.apply(&text);
+            proptest::prop_assert!(!out.contains(key), "{:?}", out);
+            proptest::prop_assert!(out.contains(REDACTED));
+        }
+    }
 }
