@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use opentelemetry::trace::{Span, SpanContext, SpanId, Status};
+use opentelemetry::trace::{Span, SpanContext, Status};
 use opentelemetry::KeyValue;
 
 use crate::handoff::{self, Verdict};
@@ -20,8 +20,6 @@ use crate::tracked::Tracked;
 #[derive(Debug)]
 pub struct ConformedSpan<S: Span> {
     inner: S,
-    /// The inner span's id.
-    id: SpanId,
     /// Boxed: most spans are not GenAI spans, and the SDK's span is moved
     /// a few times as it starts.
     genai: Option<Box<Tracked>>,
@@ -33,10 +31,9 @@ pub struct ConformedSpan<S: Span> {
 }
 
 impl<S: Span> ConformedSpan<S> {
-    pub(crate) fn new(inner: S, id: SpanId, genai: Option<Box<Tracked>>) -> Self {
+    pub(crate) fn new(inner: S, genai: Option<Box<Tracked>>) -> Self {
         Self {
             inner,
-            id,
             genai,
             late_genai: false,
             finished: false,
@@ -66,15 +63,18 @@ impl<S: Span> ConformedSpan<S> {
         // A late GenAI span's usage is known once the processor has
         // conformed it: the processor rolls it up — if it ever sees the span.
         let processor_rolls_up = verdict == Verdict::Late && self.inner.is_recording();
+        let (trace, id) = {
+            let cx = self.inner.span_context();
+            (cx.trace_id(), cx.span_id())
+        };
         if rollup::any_open() && !processor_rolls_up {
-            let trace = self.inner.span_context().trace_id();
-            if let Some(sums) = rollup::ended(trace, self.id, usage) {
+            if let Some(sums) = rollup::ended(trace, id, usage) {
                 for kv in sums.attributes() {
                     self.inner.set_attribute(kv);
                 }
             }
         }
-        handoff::leave(self.id, verdict);
+        handoff::leave(id, verdict);
     }
 }
 

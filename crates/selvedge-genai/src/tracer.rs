@@ -99,7 +99,6 @@ impl<T: Tracer> Tracer for GenAiTracer<T> {
             let own = span.span_context();
             rollup::started(own.trace_id(), own.span_id(), parent, container);
         }
-        let id = span.span_context().span_id();
-        ConformedSpan::new(span, id, genai)
+        ConformedSpan::new(span, genai)
     }
 }
