@@ -21,7 +21,7 @@ fn is_genai_callsite(metadata: &tracing::Metadata<'_>) -> bool {
     metadata
         .fields()
         .iter()
-        .any(|f| f.name().starts_with("gen_ai.") || f.name().starts_with("llm."))
+        .any(|f| crate::conform::marks_genai(f.name()))
 }
 
 /// Finds ERROR events and `error` fields on events.

@@ -107,9 +107,7 @@ impl<S: Span> Span for ConformedSpan<S> {
                 }
             }
             None => {
-                let key = attribute.key.as_str();
-                self.late_genai |= matches!(key.as_bytes().first(), Some(b'g' | b'l'))
-                    && (key.starts_with("gen_ai.") || key.starts_with("llm."));
+                self.late_genai |= crate::conform::marks_genai(attribute.key.as_str());
             }
         }
         self.inner.set_attribute(attribute)

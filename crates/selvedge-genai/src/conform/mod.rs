@@ -327,6 +327,16 @@ pub(crate) struct Class {
     pub(crate) ty: Option<Ty>,
 }
 
+/// Whether `key` makes its span a GenAI span: a `gen_ai.*` or `llm.*` key,
+/// the keys [`classify`] marks `genai`.
+pub(crate) fn marks_genai(key: &str) -> bool {
+    match key.as_bytes().first() {
+        Some(b'g') => key.starts_with("gen_ai."),
+        Some(b'l') => key.starts_with("llm."),
+        _ => false,
+    }
+}
+
 /// Classifies a key with one byte test for most non-GenAI keys and one string
 /// `match` (compiled to a length switch) for GenAI keys: this runs for every
 /// attribute of every span that reaches the tracer and the processor.
@@ -563,6 +573,13 @@ pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Optio
 /// [`conform`] for a starting span: its keys, when this thread has seen the
 /// same keys start a span before, are not classified again (see `plan`).
 pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
+    // Most spans are not GenAI spans: told so by a byte or two per key,
+    // without classifying a key or looking for a plan. From the end: a
+    // span's own fields come after tracing-opentelemetry's `code.*` and
+    // `thread.*`, so a GenAI span is told by its last key.
+    if !attrs.iter().rev().any(|kv| marks_genai(kv.key.as_str())) {
+        return None;
+    }
     if let Some(found) = plan::reuse(attrs, opts.profile) {
         return shape(attrs, found);
     }
@@ -711,6 +728,34 @@ mod tests {
         }
         for current in [sc::PROVIDER_NAME, sc::USAGE_INPUT_TOKENS, sc::REQUEST_MODEL] {
             assert!(!classify(current, Profile::V1_41).expect(current).legacy);
+        }
+    }
+
+    #[test]
+    fn the_quick_test_for_a_genai_key_agrees_with_the_classification() {
+        let keys = [
+            sc::OPERATION_NAME,
+            sc::USAGE_INPUT_TOKENS,
+            "gen_ai.custom.thing",
+            "gen_ai.",
+            "gen_ai",
+            "gen_aix.model",
+            "llm.model",
+            "llm.",
+            "llm",
+            "llmx.model",
+            sc::SERVER_PORT,
+            sc::ERROR_TYPE,
+            "code.file.path",
+            "g",
+            "l",
+            "",
+        ];
+        for key in keys {
+            for profile in [Profile::V1_41, Profile::Latest] {
+                let classified = classify(key, profile).is_some_and(|c| c.genai);
+                assert_eq!(marks_genai(key), classified, "{key:?}");
+            }
         }
     }
 
