@@ -337,6 +337,15 @@ pub(crate) fn marks_genai(key: &str) -> bool {
     }
 }
 
+/// Whether any of `attrs` is a GenAI key: most spans are not GenAI spans, and
+/// are told so by a byte or two per key, without classifying a key or looking
+/// for a plan. From the end: a span's own fields come after
+/// tracing-opentelemetry's `code.*` and `thread.*`, so a GenAI span is
+/// usually told by its last key.
+fn any_genai_key(attrs: &[KeyValue]) -> bool {
+    attrs.iter().rev().any(|kv| marks_genai(kv.key.as_str()))
+}
+
 /// Classifies a key with one byte test for most non-GenAI keys and one string
 /// `match` (compiled to a length switch) for GenAI keys: this runs for every
 /// attribute of every span that reaches the tracer and the processor.
@@ -566,6 +575,9 @@ fn text_at(attrs: &[KeyValue], index: Option<usize>) -> Option<&str> {
 /// Conforms `attrs` in place; returns the span's shape, or `None` when the
 /// span is not a GenAI span.
 pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
+    if !any_genai_key(attrs) {
+        return None;
+    }
     let found = pass(attrs, opts.profile);
     finish(attrs, found, opts, opts.compat)
 }
@@ -573,11 +585,7 @@ pub(crate) fn conform<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Optio
 /// [`conform`] for a starting span: its keys, when this thread has seen the
 /// same keys start a span before, are not classified again (see `plan`).
 pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
-    // Most spans are not GenAI spans: told so by a byte or two per key,
-    // without classifying a key or looking for a plan. From the end: a
-    // span's own fields come after tracing-opentelemetry's `code.*` and
-    // `thread.*`, so a GenAI span is told by its last key.
-    if !attrs.iter().rev().any(|kv| marks_genai(kv.key.as_str())) {
+    if !any_genai_key(attrs) {
         return None;
     }
     if let Some(found) = plan::reuse(attrs, opts.profile) {
