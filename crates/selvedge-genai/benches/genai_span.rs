@@ -36,7 +36,7 @@ use common::{api_call, llm_call, mixed, simple, Noop, Stack};
 use criterion::{criterion_group, criterion_main, Criterion};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use selvedge_genai::GenAiLayer;
+use selvedge_genai::{GenAiLayer, Options};
 use tracing_subscriber::layer::SubscriberExt;
 
 fn measure(c: &mut Criterion, name: &str, stack: Stack) {
@@ -74,9 +74,10 @@ fn layer_only(c: &mut Criterion) {
     let provider = SdkTracerProvider::builder()
         .with_span_processor(simple())
         .build();
-    let subscriber = tracing_subscriber::registry()
-        .with(GenAiLayer::new())
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")));
+    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new(
+        tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")),
+        Options::default(),
+    ));
     tracing::subscriber::with_default(subscriber, || {
         c.bench_function("genai/layer_only", |b| b.iter(llm_call));
     });

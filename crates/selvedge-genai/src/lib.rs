@@ -39,8 +39,9 @@
 //!   mirrors) gets the full pass here, as do GenAI spans started without
 //!   `GenAiTracer` (measured here too, with
 //!   [`with_metrics`](GenAiProcessor::with_metrics)).
-//! - [`GenAiLayer`] sits before the tracing-opentelemetry layer: `error.type`
-//!   from error events.
+//! - [`GenAiLayer`] wraps the tracing-opentelemetry layer: `error.type` from
+//!   error events, and token counts recorded as `u64` handed to it as
+//!   integers (it would turn them into text).
 //!
 //! The `selvedge` setup crate wires them. Wiring them by hand:
 //!
@@ -68,15 +69,14 @@
 //!     .build();
 //! let tracer = GenAiTracer::new(tracers.tracer("app"), options).with_metrics(&meter);
 //! let subscriber = tracing_subscriber::registry()
-//!     .with(GenAiLayer::new()) // before (inside) the OTel layer
-//!     .with(tracing_opentelemetry::layer().with_tracer(tracer));
+//!     .with(GenAiLayer::new(tracing_opentelemetry::layer().with_tracer(tracer), options));
 //! tracing::subscriber::with_default(subscriber, || {
 //!     // instrumented code: every GenAI call measured, one trace in ten kept
 //! });
 //! # let _ = tracers.shutdown();
 //! ```
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod config;
 mod conform;

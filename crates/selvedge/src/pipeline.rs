@@ -263,8 +263,10 @@ impl Pipeline {
                 .with_tracked_inactivity(false)
                 .with_filter(filter::exclude_transport())
         });
-        // Not wrapped in Option: `Option<Layer>` does not forward `on_register_dispatch`.
-        let genai_layer = GenAiLayer::new();
+        // The GenAI layer wraps the OTel layer: it sees events and records first,
+        // while the OTel span is surely open (docs/architecture.md). Not itself in
+        // an Option, which would not forward `on_register_dispatch`.
+        let otel_layer = GenAiLayer::new(otel_layer, config.genai);
         let metrics_layer = meter_provider.as_ref().map(|mp| {
             tracing_opentelemetry::MetricsLayer::new(mp.clone())
                 .with_filter(filter::exclude_transport())
@@ -281,8 +283,6 @@ impl Pipeline {
         )
         .with_filter(filter::exclude_transport());
 
-        // The GenAI layer sits inside (before) the OTel layer: it must still reach
-        // the OTel span when a span closes (docs/architecture.md).
         // Content capture: found by the content API through the dispatcher.
         let mut content_layer = ContentLayer::new(config.content).with_shaping(Shaping {
             max_part_bytes: config.content_max_part_bytes,
@@ -298,7 +298,6 @@ impl Pipeline {
         let subscriber = tracing_subscriber::registry()
             .with(env_filter)
             .with(content_layer)
-            .with(genai_layer)
             .with(otel_layer)
             .with(metrics_layer)
             .with(log_bridge)

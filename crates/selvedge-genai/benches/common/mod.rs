@@ -157,10 +157,11 @@ fn genai_sampled_by(processor: impl SpanProcessor + 'static, sampler: Sampler) -
         .with_span_processor(GenAiProcessor::new(processor, options).with_metrics(&meter))
         .with_sampler(sampler)
         .build();
-    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
+    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new(
         tracing_opentelemetry::layer()
             .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options).with_metrics(&meter)),
-    );
+        options,
+    ));
     Stack {
         dispatch: Dispatch::new(subscriber),
         tracers,
@@ -202,12 +203,12 @@ pub fn tracer_only(processor: impl SpanProcessor + 'static) -> Stack {
     let tracers = SdkTracerProvider::builder()
         .with_span_processor(processor)
         .build();
-    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
-        tracing_opentelemetry::layer().with_tracer(GenAiTracer::new(
-            tracers.tracer("bench"),
-            Options::default(),
-        )),
-    );
+    let options = Options::default();
+    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new(
+        tracing_opentelemetry::layer()
+            .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options)),
+        options,
+    ));
     Stack {
         dispatch: Dispatch::new(subscriber),
         tracers,
@@ -221,10 +222,11 @@ pub fn no_metrics(processor: impl SpanProcessor + 'static) -> Stack {
     let tracers = SdkTracerProvider::builder()
         .with_span_processor(GenAiProcessor::new(processor, options))
         .build();
-    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new()).with(
+    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new(
         tracing_opentelemetry::layer()
             .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options)),
-    );
+        options,
+    ));
     Stack {
         dispatch: Dispatch::new(subscriber),
         tracers,

@@ -1,0 +1,89 @@
+//! GenAI numbers recorded as `u64` — token counts above all — handed to the
+//! tracing-opentelemetry layer as the numbers the conventions make them.
+//!
+//! tracing-opentelemetry exports a `u64` as text: it formats it (`{:?}`)
+//! into a new `String`, which the span's wrapper then parses back. For a
+//! record of one field — what `Span::record` makes, and how token counts
+//! arrive — the layer hands it an `i64` (or `f64`) instead: the same
+//! attribute, without the text. That is ~780 instructions a value, more than
+//! all the GenAI work on it (docs/performance.md).
+//!
+//! Only keys the conventions type (`gen_ai.*`, `llm.*`) are changed, the
+//! same ones the wrapper or `GenAiProcessor` would retype: what is exported
+//! does not change, only what it costs. Records of several fields, and
+//! `server.port` (typed only on GenAI spans, which a record does not tell),
+//! take the usual way.
+
+use tracing::field::{Field, Value, Visit};
+use tracing_core::span::Record;
+use tracing_core::Metadata;
+
+use crate::config::Profile;
+use crate::conform::{classify, Ty};
+
+/// A `u64` as the number its key is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Number {
+    Int(i64),
+    Double(f64),
+}
+
+/// The one value of `values`, if it is a `u64` on a GenAI key the
+/// conventions make a number (an `i64` only if it fits one).
+pub(super) fn find(values: &Record<'_>, profile: Profile) -> Option<(Field, Number)> {
+    if values.len() != 1 {
+        return None;
+    }
+    let mut found = U64 {
+        profile,
+        found: None,
+    };
+    values.record(&mut found);
+    found.found
+}
+
+/// Hands `f` a record of `field` (of the span with `metadata`) set to `number`.
+pub(super) fn with_record<R>(
+    metadata: &'static Metadata<'static>,
+    field: &Field,
+    number: Number,
+    f: impl FnOnce(&Record<'_>) -> R,
+) -> R {
+    let (int, double);
+    let value: &dyn Value = match number {
+        Number::Int(n) => {
+            int = n;
+            &int
+        }
+        Number::Double(x) => {
+            double = x;
+            &double
+        }
+    };
+    // `value_set` is how `Span::record` builds its record (the macros of
+    // every tracing 0.1 release call it: hidden from the docs, not unstable).
+    let values = [(field, Some(value))];
+    let set = metadata.fields().value_set(&values);
+    f(&Record::new(&set))
+}
+
+struct U64 {
+    profile: Profile,
+    found: Option<(Field, Number)>,
+}
+
+impl Visit for U64 {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        let Some(class) = classify(field.name(), self.profile).filter(|c| c.genai) else {
+            return;
+        };
+        let number = match class.ty {
+            Some(Ty::Int) => i64::try_from(value).ok().map(Number::Int),
+            Some(Ty::Double) => Some(Number::Double(value as f64)),
+            _ => None,
+        };
+        self.found = number.map(|n| (field.clone(), n));
+    }
+
+    fn record_debug(&mut self, _field: &Field, _value: &dyn std::fmt::Debug) {}
+}
