@@ -31,15 +31,13 @@ pub(super) enum Number {
 /// The one value of `values`, if it is a `u64` on a GenAI key the
 /// conventions make a number (an `i64` only if it fits one).
 pub(super) fn find(values: &Record<'_>, profile: Profile) -> Option<(Field, Number)> {
-    if values.len() != 1 {
-        return None;
-    }
     let mut found = U64 {
         profile,
+        fields: 0,
         found: None,
     };
     values.record(&mut found);
-    found.found
+    found.found.filter(|_| found.fields == 1)
 }
 
 /// Hands `f` a record of `field` (of the span with `metadata`) set to `number`.
@@ -67,13 +65,17 @@ pub(super) fn with_record<R>(
     f(&Record::new(&set))
 }
 
+/// Counts the values (cheaper than asking the record first) and keeps the
+/// last `u64` on a number's key.
 struct U64 {
     profile: Profile,
+    fields: usize,
     found: Option<(Field, Number)>,
 }
 
 impl Visit for U64 {
     fn record_u64(&mut self, field: &Field, value: u64) {
+        self.fields += 1;
         let Some(class) = classify(field.name(), self.profile).filter(|c| c.genai) else {
             return;
         };
@@ -85,5 +87,8 @@ impl Visit for U64 {
         self.found = number.map(|n| (field.clone(), n));
     }
 
-    fn record_debug(&mut self, _field: &Field, _value: &dyn std::fmt::Debug) {}
+    // Every other type ends here by default.
+    fn record_debug(&mut self, _field: &Field, _value: &dyn std::fmt::Debug) {
+        self.fields += 1;
+    }
 }
