@@ -106,7 +106,8 @@ impl Tracked {
             t.chunk_intervals = shape.stream().chunk_intervals.to_vec();
             t.full_pass = true;
         }
-        if let (Some(instruments), Some(key)) = (instruments, shape.series_key()) {
+        // The series key only with metrics on: building it reads five attributes.
+        if let Some((instruments, key)) = instruments.and_then(|i| Some((i, shape.series_key()?))) {
             t.series = Some(instruments.series(key));
             t.time_to_first_chunk = shape.stream().time_to_first_chunk;
         }
