@@ -12,7 +12,8 @@
 //! - `genai/with_genai`: + `GenAiTracer`, `GenAiProcessor` with metrics on (SDK
 //!   histograms, exported never), `GenAiLayer`.
 //! - `genai/no_metrics`, `genai/layer_only`: parts of `with_genai` (all but
-//!   the metrics; the layer alone), to show where the cost is.
+//!   the metrics; `GenAiLayer` alone around tracing-opentelemetry), to show
+//!   where the cost is.
 //! - `genai/otel_only_batch`, `genai/with_genai_batch`: the same pair with the
 //!   SDK's batch span processor, as deployed (a thread of its own exports and
 //!   frees the spans), instead of the simple processor.
@@ -34,10 +35,7 @@ mod common;
 
 use common::{api_call, llm_call, mixed, simple, Noop, Stack};
 use criterion::{criterion_group, criterion_main, Criterion};
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use selvedge_genai::{GenAiLayer, Options};
-use tracing_subscriber::layer::SubscriberExt;
+use opentelemetry_sdk::trace::BatchSpanProcessor;
 
 fn measure(c: &mut Criterion, name: &str, stack: Stack) {
     measure_call(c, name, stack, llm_call);
@@ -71,16 +69,7 @@ fn no_metrics(c: &mut Criterion) {
 }
 
 fn layer_only(c: &mut Criterion) {
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(simple())
-        .build();
-    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new(
-        tracing_opentelemetry::layer().with_tracer(provider.tracer("bench")),
-        Options::default(),
-    ));
-    tracing::subscriber::with_default(subscriber, || {
-        c.bench_function("genai/layer_only", |b| b.iter(llm_call));
-    });
+    measure(c, "genai/layer_only", common::layer_only(simple()));
 }
 
 fn otel_only_batch(c: &mut Criterion) {

@@ -234,6 +234,23 @@ pub fn no_metrics(processor: impl SpanProcessor + 'static) -> Stack {
     }
 }
 
+/// (b) in parts: `GenAiLayer` alone around tracing-opentelemetry (its tracer
+/// and processor plain): what handing it token counts as integers saves.
+pub fn layer_only(processor: impl SpanProcessor + 'static) -> Stack {
+    let tracers = SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .build();
+    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new(
+        tracing_opentelemetry::layer().with_tracer(tracers.tracer("bench")),
+        Options::default(),
+    ));
+    Stack {
+        dispatch: Dispatch::new(subscriber),
+        tracers,
+        _meters: None,
+    }
+}
+
 /// A span with no GenAI field, as most of a service's spans are: what the
 /// GenAI parts cost everything else.
 #[allow(dead_code)] // used by the cost driver, not the benchmark
