@@ -17,6 +17,8 @@ use tracing_subscriber::Layer;
 use crate::config::{Options, Profile};
 use crate::semconv as sc;
 
+#[cfg(test)]
+mod equivalence;
 mod errors;
 mod numbers;
 
