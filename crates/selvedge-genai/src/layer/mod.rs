@@ -199,9 +199,25 @@ mod tests {
     use super::*;
     use crate::{GenAiProcessor, GenAiTracer};
 
+    /// Where a per-layer filter sits, if any.
+    #[derive(Debug, Clone, Copy)]
+    enum Wiring {
+        Unfiltered,
+        /// `GenAiLayer::new(otel.with_filter(..))`, as the setup crate wires it.
+        FilterInside,
+        /// `GenAiLayer::new(otel).with_filter(..)`.
+        FilterOutside,
+    }
+
     /// Runs `f` under the GenAI stack and returns the exported spans'
     /// attributes by name.
     fn exported(f: impl FnOnce()) -> Vec<(String, Vec<KeyValue>)> {
+        exported_with(Wiring::Unfiltered, f)
+    }
+
+    fn exported_with(wiring: Wiring, f: impl FnOnce()) -> Vec<(String, Vec<KeyValue>)> {
+        use tracing_subscriber::filter::filter_fn;
+        use tracing_subscriber::Layer as _;
         let options = Options::default();
         let exporter = InMemorySpanExporter::default();
         let provider = SdkTracerProvider::builder()
@@ -212,8 +228,22 @@ mod tests {
             .build();
         let otel = tracing_opentelemetry::layer()
             .with_tracer(GenAiTracer::new(provider.tracer("test"), options));
-        let subscriber = tracing_subscriber::registry().with(GenAiLayer::new(otel, options));
-        tracing::subscriber::with_default(subscriber, f);
+        // Keeps all but a target no test uses: a filter that is there, not one that drops.
+        let keep = || filter_fn(|m| m.target() != "elsewhere");
+        let registry = tracing_subscriber::registry();
+        match wiring {
+            Wiring::Unfiltered => {
+                tracing::subscriber::with_default(registry.with(GenAiLayer::new(otel, options)), f)
+            }
+            Wiring::FilterInside => tracing::subscriber::with_default(
+                registry.with(GenAiLayer::new(otel.with_filter(keep()), options)),
+                f,
+            ),
+            Wiring::FilterOutside => tracing::subscriber::with_default(
+                registry.with(GenAiLayer::new(otel, options).with_filter(keep())),
+                f,
+            ),
+        }
         let spans = exporter.get_finished_spans().expect("spans");
         spans
             .into_iter()
@@ -296,16 +326,37 @@ mod tests {
     }
 
     #[test]
-    fn the_otel_layer_is_still_found_through_the_wrapper() {
-        let spans = exported(|| {
-            let span = chat();
-            let cx = span.context();
-            assert!(
-                cx.span().span_context().is_valid(),
-                "OpenTelemetrySpanExt reaches tracing-opentelemetry"
+    fn the_otel_layer_is_still_found_through_the_wrapper_however_filtered() {
+        for wiring in [
+            Wiring::Unfiltered,
+            Wiring::FilterInside,
+            Wiring::FilterOutside,
+        ] {
+            let spans = exported_with(wiring, || {
+                let span = chat();
+                let cx = span.context();
+                assert!(
+                    cx.span().span_context().is_valid(),
+                    "{wiring:?}: OpenTelemetrySpanExt reaches tracing-opentelemetry"
+                );
+                let _entered = span.enter();
+                span.record("gen_ai.usage.input_tokens", 42_u64);
+                tracing::error!("failed");
+            });
+            let [(_, attrs)] = &spans[..] else {
+                panic!("{wiring:?}: one span, got {spans:?}")
+            };
+            assert_eq!(
+                value(attrs, sc::USAGE_INPUT_TOKENS),
+                Some(&Value::I64(42)),
+                "{wiring:?}"
             );
-        });
-        assert_eq!(spans.len(), 1);
+            assert_eq!(
+                value(attrs, sc::ERROR_TYPE),
+                Some(&Value::String(sc::ERROR_TYPE_OTHER.into())),
+                "{wiring:?}: the error event reached the OTel span"
+            );
+        }
     }
 
     #[test]
