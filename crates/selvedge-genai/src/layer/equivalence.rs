@@ -49,6 +49,18 @@ fn recorded() -> impl Strategy<Value = Recorded> {
     ]
 }
 
+/// A tracer provider with the GenAI processor, exporting into memory.
+pub(super) fn provider(options: Options) -> (SdkTracerProvider, InMemorySpanExporter) {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(GenAiProcessor::new(
+            SimpleSpanProcessor::new(exporter.clone()),
+            options,
+        ))
+        .build();
+    (provider, exporter)
+}
+
 /// A span with `records` recorded one field at a time — a chat span, or one
 /// that is a GenAI span only if a GenAI value is recorded — exported through
 /// the GenAI parts with or without `GenAiLayer` around the OTel layer.
@@ -58,13 +70,7 @@ fn exported(
     options: Options,
     wrapped: bool,
 ) -> Vec<KeyValue> {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(GenAiProcessor::new(
-            SimpleSpanProcessor::new(exporter.clone()),
-            options,
-        ))
-        .build();
+    let (provider, exporter) = provider(options);
     let otel = tracing_opentelemetry::layer()
         .with_location(false)
         .with_threads(false)

@@ -192,12 +192,11 @@ where
 mod tests {
     use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
     use opentelemetry::Value;
-    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor};
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
     use tracing_subscriber::layer::SubscriberExt as _;
 
     use super::*;
-    use crate::{GenAiProcessor, GenAiTracer};
+    use crate::GenAiTracer;
 
     /// Where a per-layer filter sits, if any.
     #[derive(Debug, Clone, Copy)]
@@ -219,13 +218,7 @@ mod tests {
         use tracing_subscriber::filter::filter_fn;
         use tracing_subscriber::Layer as _;
         let options = Options::default();
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_span_processor(GenAiProcessor::new(
-                SimpleSpanProcessor::new(exporter.clone()),
-                options,
-            ))
-            .build();
+        let (provider, exporter) = super::equivalence::provider(options);
         let otel = tracing_opentelemetry::layer()
             .with_tracer(GenAiTracer::new(provider.tracer("test"), options));
         // Keeps all but a target no test uses: a filter that is there, not one that drops.
