@@ -22,7 +22,7 @@ use crate::config::Profile;
 use crate::conform::{classify, Ty};
 
 /// A `u64` as the number its key is.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub(super) enum Number {
     Int(i64),
     Double(f64),
