@@ -128,11 +128,9 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         if let Some((field, number)) = numbers::find(values, self.profile) {
-            if let Some(metadata) = ctx.metadata(id) {
-                return numbers::with_record(metadata, &field, number, |values| {
-                    self.inner.on_record(id, values, ctx)
-                });
-            }
+            return numbers::with_record(&field, number, |values| {
+                self.inner.on_record(id, values, ctx)
+            });
         }
         self.inner.on_record(id, values, ctx);
     }
