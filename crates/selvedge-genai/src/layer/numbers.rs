@@ -5,7 +5,7 @@
 //! into a new `String`, which the span's wrapper then parses back. For a
 //! record of one field — what `Span::record` makes, and how token counts
 //! arrive — the layer hands it an `i64` (or `f64`) instead: the same
-//! attribute, without the text: ~680 instructions less a value, visiting the
+//! attribute, without the text: ~790 instructions less a value, visiting the
 //! record included (docs/performance.md).
 //!
 //! Only keys the conventions type (`gen_ai.*`, `llm.*`) are changed, the
