@@ -396,6 +396,8 @@ impl Instruments {
     /// neither: its measurements take the SDK's unbound path. The cap is told
     /// under the read lock: past it, a new series never waits for the write
     /// lock.
+    #[cold]
+    #[inline(never)]
     fn lookup(&self, key: SeriesKey<'_>) -> Arc<Entry> {
         let hash = key.hash_value();
         let find = |map: &SeriesMap| {

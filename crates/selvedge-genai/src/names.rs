@@ -64,6 +64,8 @@ pub(crate) fn name(shape: &Shape<'_>) -> Cow<'static, str> {
 /// `shape`'s name from `table`, kept there if new; `None` once the table
 /// holds [`MAX_NAMES`] (told under the read lock: past the cap, a new name
 /// never waits for the write lock).
+#[cold]
+#[inline(never)]
 fn intern(table: &RwLock<Table>, shape: &Shape<'_>) -> Option<&'static str> {
     let mut h = Fnv1a::default();
     h.write(shape.operation.as_bytes());

@@ -90,15 +90,39 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
         self.inner.on_start(span, cx);
     }
 
-    fn on_end(&self, mut span: SpanData) {
+    fn on_end(&self, span: SpanData) {
         // Spans conformed here alone (not built by `GenAiTracer`, or GenAI
         // only by what was recorded after the start) are measured and rolled
         // up here; a tracked span's wrapper did that, unless it asked.
-        let verdict = handoff::take(span.span_context.span_id());
+        match handoff::take(span.span_context.span_id()) {
+            Some(Verdict::Done) => self.inner.on_end(span),
+            verdict => self.inner.on_end(self.full_pass(span, verdict)),
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+impl<P> GenAiProcessor<P> {
+    /// The full pass over an ended span that asked for it (`verdict`) or was
+    /// never followed: out of line, so the path every other span takes stays
+    /// short (code that is not run still takes instruction-cache lines).
+    #[inline(never)]
+    fn full_pass(&self, mut span: SpanData, verdict: Option<Verdict>) -> SpanData {
         let (measure, roll_up) = match verdict {
-            Some(Verdict::Done) => return self.inner.on_end(span),
             Some(Verdict::FullPass { measure }) => (measure, false),
             Some(Verdict::Late) | None => (true, true),
+            Some(Verdict::Done) => return span,
         };
         let mut internal = None;
         let mut usage = None;
@@ -143,18 +167,6 @@ impl<P: SpanProcessor> SpanProcessor for GenAiProcessor<P> {
                 span.attributes.extend(sums.attributes());
             }
         }
-        self.inner.on_end(span);
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.inner.set_resource(resource);
+        span
     }
 }

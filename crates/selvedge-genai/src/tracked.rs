@@ -123,19 +123,7 @@ impl Tracked {
         };
         let slot = match class.slot {
             Some(slot) => Some(slot),
-            None if class.legacy => {
-                self.full_pass = true;
-                match legacy_slot(key, self.profile) {
-                    Some(slot @ (Slot::Input | Slot::Output)) => Some(slot),
-                    // A legacy provider, model or request type (values
-                    // renamed too): the processor measures the span.
-                    Some(_) => {
-                        self.processor_measures = true;
-                        None
-                    }
-                    None => None,
-                }
-            }
+            None if class.legacy => self.legacy(key),
             None => {
                 let bit = sig_bit(key);
                 self.full_pass |= self.sig_bits & bit != 0;
@@ -156,8 +144,44 @@ impl Tracked {
         self.note(slot, kv)
     }
 
+    /// A legacy name recorded: the processor's full pass renames it; the
+    /// slot of its current name, if the span tracks it.
+    #[inline(never)]
+    fn legacy(&mut self, key: &str) -> Option<Slot> {
+        self.full_pass = true;
+        match legacy_slot(key, self.profile) {
+            Some(slot @ (Slot::Input | Slot::Output)) => Some(slot),
+            // A legacy provider, model or request type (values renamed too):
+            // the processor measures the span.
+            Some(_) => {
+                self.processor_measures = true;
+                None
+            }
+            None => None,
+        }
+    }
+
     /// What the value at `slot` changes; `false` to keep it off the span.
+    /// Token counts, what most spans record, are noted here; the rest out of
+    /// line (code that is not run still takes instruction-cache lines).
     fn note(&mut self, slot: Slot, kv: &KeyValue) -> bool {
+        let int = match kv.value {
+            Value::I64(n) => Some(n),
+            _ => None,
+        };
+        match slot {
+            Slot::Input => self.tokens.input = int,
+            Slot::Output => self.tokens.output = int,
+            Slot::CacheRead => self.tokens.cache_read = int,
+            Slot::CacheWrite => self.tokens.cache_write = int,
+            Slot::Reasoning => self.tokens.reasoning = int,
+            _ => return self.note_other(slot, kv),
+        }
+        true
+    }
+
+    #[inline(never)]
+    fn note_other(&mut self, slot: Slot, kv: &KeyValue) -> bool {
         let int = match kv.value {
             Value::I64(n) => Some(n),
             _ => None,
@@ -167,11 +191,8 @@ impl Tracked {
             _ => None,
         };
         match slot {
-            Slot::Input => self.tokens.input = int,
-            Slot::Output => self.tokens.output = int,
-            Slot::CacheRead => self.tokens.cache_read = int,
-            Slot::CacheWrite => self.tokens.cache_write = int,
-            Slot::Reasoning => self.tokens.reasoning = int,
+            // Noted by `note`.
+            Slot::Input | Slot::Output | Slot::CacheRead | Slot::CacheWrite | Slot::Reasoning => {}
             Slot::TimeToFirstChunk => {
                 self.time_to_first_chunk = match kv.value {
                     Value::F64(s) => Some(s),

@@ -51,9 +51,18 @@ pub(crate) fn conform_start<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) ->
     if !any_genai_key(attrs) {
         return None;
     }
-    if let Some(found) = plan::reuse(attrs, opts.profile) {
-        return shape(attrs, found);
+    match plan::reuse(attrs, opts.profile) {
+        Some(found) => shape(attrs, found),
+        None => start_without_plan(attrs, opts),
     }
+}
+
+/// [`conform_start`] for keys this thread has no plan for: the full pass,
+/// and a plan kept for the next span. Out of line: the spans of a callsite
+/// seen before never run it (code that is not run still takes
+/// instruction-cache lines).
+#[inline(never)]
+fn start_without_plan<'a>(attrs: &'a mut Vec<KeyValue>, opts: &Options) -> Option<Shape<'a>> {
     let found = pass(attrs, opts.profile);
     // GenAI spans only: a service has a handful of GenAI callsites but many
     // others, which would push their plans out (and allocate one each).
