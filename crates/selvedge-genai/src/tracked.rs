@@ -180,6 +180,8 @@ impl Tracked {
         true
     }
 
+    /// [`note`](Self::note) for the slots other than token counts: stream
+    /// timings, and what names the span or picks its metric series.
     #[inline(never)]
     fn note_other(&mut self, slot: Slot, kv: &KeyValue) -> bool {
         let int = match kv.value {
