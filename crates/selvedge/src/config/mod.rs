@@ -133,46 +133,13 @@ impl Config {
     pub(crate) fn resolve(s: &Settings, e: &dyn Env) -> Result<Config, Error> {
         let mut warnings = Vec::new();
 
-        let disabled = match s.disabled {
-            Some(d) => d,
-            None => match e.var(env::OTEL_SDK_DISABLED) {
-                None => false,
-                Some(v) if v.trim().eq_ignore_ascii_case("true") => true,
-                Some(v) if v.trim().eq_ignore_ascii_case("false") => false,
-                Some(v) => {
-                    // The spec: only "true" is true; anything else is false, with a warning.
-                    warnings.push(format!(
-                        "ignored {}={v:?}: expected `true` or `false`; telemetry stays enabled",
-                        env::OTEL_SDK_DISABLED
-                    ));
-                    false
-                }
-            },
-        };
+        let disabled = disabled(s, e, &mut warnings);
 
         let traces = resolve_signal(s, e, Signal::Traces, disabled)?;
         let metrics = resolve_signal(s, e, Signal::Metrics, disabled)?;
         let logs = resolve_signal(s, e, Signal::Logs, disabled)?;
 
-        let sampler = match &s.sampler {
-            Some(sampler) => {
-                sampler.validate("TelemetryBuilder::with_sampler")?;
-                sampler.clone()
-            }
-            None => match Sampler::from_env(e)? {
-                Some(sampler) => sampler,
-                None => {
-                    if let Some(arg) = e.var(env::OTEL_TRACES_SAMPLER_ARG) {
-                        warnings.push(format!(
-                            "ignored {}={arg:?}: {} is not set",
-                            env::OTEL_TRACES_SAMPLER_ARG,
-                            env::OTEL_TRACES_SAMPLER
-                        ));
-                    }
-                    Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
-                }
-            },
-        };
+        let sampler = sampler(s, e, &mut warnings)?;
 
         let propagators = match &s.propagators {
             Some(p) => p.clone(),
@@ -182,17 +149,7 @@ impl Config {
             },
         };
 
-        let (log_filter, filter_origin) = match &s.log_filter {
-            Some(f) => (f.clone(), "TelemetryBuilder::with_log_filter"),
-            None => match e.var(env::RUST_LOG) {
-                Some(f) => (f, env::RUST_LOG),
-                None => (DEFAULT_LOG_FILTER.to_string(), "default"),
-            },
-        };
-        if let Err(err) = tracing_subscriber::EnvFilter::builder().parse(&log_filter) {
-            return Err(invalid(filter_origin, &log_filter, &err.to_string()));
-        }
-        let log_filter = quiet_transport(log_filter);
+        let log_filter = log_filter(s, e)?;
 
         let log_format = match s.log_format {
             Some(f) => f,
@@ -227,24 +184,7 @@ impl Config {
         )?
         .min(MAX_CONCURRENT_EXPORTS);
 
-        let attribute_value_length_limit =
-            match s.attribute_value_length_limit {
-                Some(n) => Some(n),
-                None => {
-                    let var = [
-                        env::OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
-                        env::OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
-                    ]
-                    .into_iter()
-                    .find_map(|name| e.var(name).map(|v| (name, v)));
-                    match var {
-                        Some((name, v)) => Some(v.trim().parse::<usize>().map_err(|_| {
-                            invalid(name, &v, "expected a whole number of characters")
-                        })?),
-                        None => None,
-                    }
-                }
-            };
+        let attribute_value_length_limit = attribute_value_length_limit(s, e)?;
         let gate = selvedge_content::resolve(s.content_capture, |k| e.var(k));
         warnings.extend(gate.warning);
         let content = if disabled {
@@ -289,22 +229,7 @@ impl Config {
             max_queue_size,
             max_export_batch_size,
             max_concurrent_exports,
-            metrics_interval: match s.metrics_interval {
-                Some(i) => i,
-                None => match e.var(env::OTEL_METRIC_EXPORT_INTERVAL) {
-                    Some(v) => match parse_millis(env::OTEL_METRIC_EXPORT_INTERVAL, &v)? {
-                        d if d.is_zero() => {
-                            return Err(invalid(
-                                env::OTEL_METRIC_EXPORT_INTERVAL,
-                                &v,
-                                "must be positive",
-                            ))
-                        }
-                        d => d,
-                    },
-                    None => DEFAULT_METRICS_INTERVAL,
-                },
-            },
+            metrics_interval: metrics_interval(s, e)?,
             shutdown_timeout: s.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             genai: {
                 let from_env = selvedge_genai::Options::from_env(|k| e.var(k));
@@ -386,6 +311,106 @@ impl Config {
             other.max_queue_size.to_string(),
         );
         out
+    }
+}
+
+/// `OTEL_SDK_DISABLED`, unless the builder says: only `true` is true, and
+/// anything but `true` or `false` is false with a warning (the specification).
+fn disabled(s: &Settings, e: &dyn Env, warnings: &mut Vec<String>) -> bool {
+    match s.disabled {
+        Some(d) => d,
+        None => match e.var(env::OTEL_SDK_DISABLED) {
+            None => false,
+            Some(v) if v.trim().eq_ignore_ascii_case("true") => true,
+            Some(v) if v.trim().eq_ignore_ascii_case("false") => false,
+            Some(v) => {
+                warnings.push(format!(
+                    "ignored {}={v:?}: expected `true` or `false`; telemetry stays enabled",
+                    env::OTEL_SDK_DISABLED
+                ));
+                false
+            }
+        },
+    }
+}
+
+/// The builder's sampler, else `OTEL_TRACES_SAMPLER` (and its argument), else
+/// parent-based always-on; an argument without a sampler is ignored with a
+/// warning.
+fn sampler(s: &Settings, e: &dyn Env, warnings: &mut Vec<String>) -> Result<Sampler, Error> {
+    if let Some(sampler) = &s.sampler {
+        sampler.validate("TelemetryBuilder::with_sampler")?;
+        return Ok(sampler.clone());
+    }
+    if let Some(sampler) = Sampler::from_env(e)? {
+        return Ok(sampler);
+    }
+    if let Some(arg) = e.var(env::OTEL_TRACES_SAMPLER_ARG) {
+        warnings.push(format!(
+            "ignored {}={arg:?}: {} is not set",
+            env::OTEL_TRACES_SAMPLER_ARG,
+            env::OTEL_TRACES_SAMPLER
+        ));
+    }
+    Ok(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+}
+
+/// The builder's filter, else `RUST_LOG`, else [`DEFAULT_LOG_FILTER`];
+/// checked, and with the transport crates' chatter kept at `warn`.
+fn log_filter(s: &Settings, e: &dyn Env) -> Result<String, Error> {
+    let (filter, origin) = match &s.log_filter {
+        Some(f) => (f.clone(), "TelemetryBuilder::with_log_filter"),
+        None => match e.var(env::RUST_LOG) {
+            Some(f) => (f, env::RUST_LOG),
+            None => (DEFAULT_LOG_FILTER.to_string(), "default"),
+        },
+    };
+    if let Err(err) = tracing_subscriber::EnvFilter::builder().parse(&filter) {
+        return Err(invalid(origin, &filter, &err.to_string()));
+    }
+    Ok(quiet_transport(filter))
+}
+
+/// The longest string attribute value: the builder's, else
+/// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else no limit.
+fn attribute_value_length_limit(s: &Settings, e: &dyn Env) -> Result<Option<usize>, Error> {
+    if let Some(n) = s.attribute_value_length_limit {
+        return Ok(Some(n));
+    }
+    let var = [
+        env::OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+        env::OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+    ]
+    .into_iter()
+    .find_map(|name| e.var(name).map(|v| (name, v)));
+    match var {
+        Some((name, v)) => v
+            .trim()
+            .parse::<usize>()
+            .map(Some)
+            .map_err(|_| invalid(name, &v, "expected a whole number of characters")),
+        None => Ok(None),
+    }
+}
+
+/// How often metrics are pushed: the builder's, else
+/// `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds, positive), else
+/// [`DEFAULT_METRICS_INTERVAL`].
+fn metrics_interval(s: &Settings, e: &dyn Env) -> Result<Duration, Error> {
+    if let Some(i) = s.metrics_interval {
+        return Ok(i);
+    }
+    let Some(v) = e.var(env::OTEL_METRIC_EXPORT_INTERVAL) else {
+        return Ok(DEFAULT_METRICS_INTERVAL);
+    };
+    match parse_millis(env::OTEL_METRIC_EXPORT_INTERVAL, &v)? {
+        d if d.is_zero() => Err(invalid(
+            env::OTEL_METRIC_EXPORT_INTERVAL,
+            &v,
+            "must be positive",
+        )),
+        d => Ok(d),
     }
 }
 
