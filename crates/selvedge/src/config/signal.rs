@@ -2,6 +2,8 @@
 //! header names — from the builder, the per-signal variable, the generic
 //! `OTEL_EXPORTER_OTLP_*` variable, then the default.
 
+use std::time::Duration;
+
 use super::parse::{header_keys, parse_millis, validate_endpoint, validate_header_key};
 use super::{ExporterKind, Protocol, Settings, SignalConfig, Source, DEFAULT_TIMEOUT};
 use crate::env::{self, Env, Signal};
@@ -13,30 +15,54 @@ pub(super) fn resolve_signal(
     signal: Signal,
     disabled: bool,
 ) -> Result<SignalConfig, Error> {
-    let (protocol, protocol_source) = match s.protocol {
-        Some(p) => (p, Source::Builder),
-        None => match e.var(signal.protocol_var()) {
-            Some(v) => (
-                Protocol::parse(signal.protocol_var(), &v)?,
-                Source::Env(signal.protocol_var()),
-            ),
-            None => match e.var(env::OTEL_EXPORTER_OTLP_PROTOCOL) {
-                Some(v) => (
-                    Protocol::parse(env::OTEL_EXPORTER_OTLP_PROTOCOL, &v)?,
-                    Source::Env(env::OTEL_EXPORTER_OTLP_PROTOCOL),
-                ),
-                None => (default_protocol(), Source::Default),
-            },
-        },
+    let (protocol, protocol_source) = protocol(s, e, signal)?;
+    let (endpoint, endpoint_source) = endpoint(s, e, signal, protocol)?;
+    let (exporter, exporter_source) = if disabled {
+        (ExporterKind::None, Source::Env(env::OTEL_SDK_DISABLED))
+    } else {
+        exporter(s, e, signal, endpoint_source)?
     };
+    Ok(SignalConfig {
+        exporter,
+        exporter_source,
+        endpoint,
+        endpoint_source,
+        protocol,
+        protocol_source,
+        timeout: timeout(s, e, signal)?,
+        grpc_low_latency: s.grpc_low_latency.unwrap_or(true),
+        header_names: header_names(s, e, signal)?,
+    })
+}
 
-    // A base endpoint (builder or the generic variable) gets the signal's path over
-    // HTTP; the per-signal variable is a full URL and is used verbatim (OTel spec).
+/// The builder's protocol, else the signal's variable, else the generic one,
+/// else the build's default.
+fn protocol(s: &Settings, e: &dyn Env, signal: Signal) -> Result<(Protocol, Source), Error> {
+    if let Some(p) = s.protocol {
+        return Ok((p, Source::Builder));
+    }
+    for var in [signal.protocol_var(), env::OTEL_EXPORTER_OTLP_PROTOCOL] {
+        if let Some(v) = e.var(var) {
+            return Ok((Protocol::parse(var, &v)?, Source::Env(var)));
+        }
+    }
+    Ok((default_protocol(), Source::Default))
+}
+
+/// The URL the exporter is given. A base endpoint (builder or the generic
+/// variable) gets the signal's path over HTTP; the per-signal variable is a
+/// full URL and is used verbatim (OTel specification).
+fn endpoint(
+    s: &Settings,
+    e: &dyn Env,
+    signal: Signal,
+    protocol: Protocol,
+) -> Result<(String, Source), Error> {
     let base = |url: &str| match protocol {
         Protocol::Grpc => url.to_string(),
         Protocol::HttpProtobuf => format!("{}{}", url.trim_end_matches('/'), signal.http_path()),
     };
-    let (endpoint, endpoint_source, origin) = match &s.endpoint {
+    let (endpoint, source, origin) = match &s.endpoint {
         Some(url) => (
             base(url),
             Source::Builder,
@@ -63,47 +89,59 @@ pub(super) fn resolve_signal(
         },
     };
     validate_endpoint(origin, &endpoint)?;
+    Ok((endpoint, source))
+}
 
-    let (exporter, exporter_source) = if disabled {
-        (ExporterKind::None, Source::Env(env::OTEL_SDK_DISABLED))
-    } else {
-        let builder = match signal {
-            Signal::Traces => s.traces_exporter,
-            Signal::Metrics => s.metrics_exporter,
-            Signal::Logs => s.logs_exporter,
-        };
-        match builder {
-            Some(k) => (k, Source::Builder),
-            None => match e.var(signal.exporter_var()) {
-                Some(v) => (
-                    ExporterKind::parse(signal.exporter_var(), &v)?,
-                    Source::Env(signal.exporter_var()),
-                ),
-                // Nothing says where to send data: print traces for people, keep
-                // metrics quiet (a periodic metric dump on stderr helps nobody).
-                // Log lines are always written; OTLP log records only on request.
-                None if signal == Signal::Logs => (ExporterKind::None, Source::Default),
-                None if endpoint_source == Source::Default => match signal {
-                    Signal::Traces => (ExporterKind::Console, Source::Default),
-                    _ => (ExporterKind::None, Source::Default),
-                },
-                None => (ExporterKind::Otlp, Source::Default),
-            },
+/// The builder's exporter, else the signal's variable, else: OTLP when an
+/// endpoint is configured; with none, traces print for people and metrics
+/// stay quiet (a periodic metric dump on stderr helps nobody). Log lines are
+/// always written; OTLP log records only on request.
+fn exporter(
+    s: &Settings,
+    e: &dyn Env,
+    signal: Signal,
+    endpoint_source: Source,
+) -> Result<(ExporterKind, Source), Error> {
+    let builder = match signal {
+        Signal::Traces => s.traces_exporter,
+        Signal::Metrics => s.metrics_exporter,
+        Signal::Logs => s.logs_exporter,
+    };
+    if let Some(k) = builder {
+        return Ok((k, Source::Builder));
+    }
+    if let Some(v) = e.var(signal.exporter_var()) {
+        let kind = ExporterKind::parse(signal.exporter_var(), &v)?;
+        return Ok((kind, Source::Env(signal.exporter_var())));
+    }
+    let kind = match signal {
+        Signal::Logs => ExporterKind::None,
+        _ if endpoint_source != Source::Default => ExporterKind::Otlp,
+        Signal::Traces => ExporterKind::Console,
+        Signal::Metrics => ExporterKind::None,
+    };
+    Ok((kind, Source::Default))
+}
+
+/// The builder's timeout, else the signal's variable, else the generic one
+/// (milliseconds), else [`DEFAULT_TIMEOUT`].
+fn timeout(s: &Settings, e: &dyn Env, signal: Signal) -> Result<Duration, Error> {
+    if let Some(t) = s.timeout {
+        return Ok(t);
+    }
+    for var in [signal.timeout_var(), env::OTEL_EXPORTER_OTLP_TIMEOUT] {
+        if let Some(v) = e.var(var) {
+            return parse_millis(var, &v);
         }
-    };
+    }
+    Ok(DEFAULT_TIMEOUT)
+}
 
-    let timeout = match s.timeout {
-        Some(t) => t,
-        None => match e.var(signal.timeout_var()) {
-            Some(v) => parse_millis(signal.timeout_var(), &v)?,
-            None => match e.var(env::OTEL_EXPORTER_OTLP_TIMEOUT) {
-                Some(v) => parse_millis(env::OTEL_EXPORTER_OTLP_TIMEOUT, &v)?,
-                None => DEFAULT_TIMEOUT,
-            },
-        },
-    };
-
-    let mut header_names: Vec<String> = Vec::new();
+/// The names of the headers sent (the signal's variable, else the generic
+/// one, and the builder's), checked, lowercased and deduplicated; values are
+/// never kept here.
+fn header_names(s: &Settings, e: &dyn Env, signal: Signal) -> Result<Vec<String>, Error> {
+    let mut names = Vec::new();
     let env_headers = e
         .var(signal.headers_var())
         .map(|v| (signal.headers_var(), v))
@@ -112,26 +150,15 @@ pub(super) fn resolve_signal(
                 .map(|v| (env::OTEL_EXPORTER_OTLP_HEADERS, v))
         });
     if let Some((var, value)) = env_headers {
-        header_names.extend(header_keys(var, &value)?);
+        names.extend(header_keys(var, &value)?);
     }
     for (k, _) in &s.headers {
         validate_header_key("TelemetryBuilder::with_header", k)?;
-        header_names.push(k.to_ascii_lowercase());
+        names.push(k.to_ascii_lowercase());
     }
-    header_names.sort();
-    header_names.dedup();
-
-    Ok(SignalConfig {
-        exporter,
-        exporter_source,
-        endpoint,
-        endpoint_source,
-        protocol,
-        protocol_source,
-        timeout,
-        grpc_low_latency: s.grpc_low_latency.unwrap_or(true),
-        header_names,
-    })
+    names.sort();
+    names.dedup();
+    Ok(names)
 }
 
 fn default_protocol() -> Protocol {
