@@ -14,6 +14,9 @@
 //! - `genai/no_metrics`, `genai/layer_only`: parts of `with_genai` (all but
 //!   the metrics; `GenAiLayer` alone around tracing-opentelemetry), to show
 //!   where the cost is.
+//! - `genai/floor`: the least (b) can add to (a) — name, kind, `max_tokens`
+//!   typed, the three measurements in series bound in advance, with nothing
+//!   looked up per span (`common/floor.rs`): a bound, not an implementation.
 //! - `genai/otel_only_batch`, `genai/with_genai_batch`: the same pair with the
 //!   SDK's batch span processor, as deployed (a thread of its own exports and
 //!   frees the spans), instead of the simple processor.
@@ -72,6 +75,10 @@ fn layer_only(c: &mut Criterion) {
     measure(c, "genai/layer_only", common::layer_only(simple()));
 }
 
+fn floor(c: &mut Criterion) {
+    measure(c, "genai/floor", common::floor(simple()));
+}
+
 fn otel_only_batch(c: &mut Criterion) {
     let batch = BatchSpanProcessor::builder(Noop).build();
     measure(c, "genai/otel_only_batch", common::otel_only(batch));
@@ -124,6 +131,7 @@ criterion_group!(
     with_genai,
     no_metrics,
     layer_only,
+    floor,
     otel_only_batch,
     with_genai_batch,
     otel_only_mixed,

@@ -21,7 +21,7 @@
 //! More variants: `layer_only` (`GenAiLayer` around tracing-opentelemetry,
 //! nothing else), `tracer_only` (and `GenAiTracer` with its spans, metrics
 //! off, plain processor) and `no_metrics` (all but the metrics) tell the
-//! parts of (b) apart; `otel_only_unsampled` / `with_genai_unsampled` are the pair with
+//! parts of (b) apart; `floor`, the least (b) can add (`common/floor.rs`); `otel_only_unsampled` / `with_genai_unsampled` are the pair with
 //! a sampler that keeps nothing (the metrics still count every span);
 //! `otel_only_batch` / `with_genai_batch`, the pair with the SDK's batch span
 //! processor as deployed (its export thread's instructions are counted too;
@@ -40,6 +40,7 @@ fn main() {
         "tracer_only" => common::tracer_only(common::simple()),
         "no_metrics" => common::no_metrics(common::simple()),
         "layer_only" => common::layer_only(common::simple()),
+        "floor" => common::floor(common::simple()),
         "otel_only_batch" => common::otel_only(common::roomy_batch()),
         "with_genai_batch" => common::with_genai(common::roomy_batch()),
         "otel_only_unsampled" => common::otel_only_unsampled(common::simple()),
@@ -47,7 +48,7 @@ fn main() {
         other => {
             eprintln!(
                 "genai_cost: unknown variant {other:?} \
-                 (otel_only | with_genai | layer_only | tracer_only | no_metrics | \
+                 (otel_only | with_genai | layer_only | tracer_only | no_metrics | floor | \
                  otel_only_batch | with_genai_batch | \
                  otel_only_unsampled | with_genai_unsampled)"
             );

@@ -4,6 +4,8 @@
 
 use std::hint::black_box;
 
+mod floor;
+
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -147,11 +149,32 @@ fn otel_sampled_by(processor: impl SpanProcessor + 'static, sampler: Sampler) ->
 }
 
 fn genai_sampled_by(processor: impl SpanProcessor + 'static, sampler: Sampler) -> Stack {
-    let options = Options::default();
+    genai_metered(processor, sampler, idle_meters())
+}
+
+/// (b) with its metrics on `meters`.
+#[allow(dead_code)] // used by the floor's test, not the benchmark
+pub fn with_genai_metered(
+    processor: impl SpanProcessor + 'static,
+    meters: SdkMeterProvider,
+) -> Stack {
+    genai_metered(processor, sdk_default(), meters)
+}
+
+/// Meters whose reader collects once an hour: never, in a run.
+fn idle_meters() -> SdkMeterProvider {
     let reader = PeriodicReader::builder(NoopMetrics)
         .with_interval(std::time::Duration::from_secs(3600))
         .build();
-    let meters = SdkMeterProvider::builder().with_reader(reader).build();
+    SdkMeterProvider::builder().with_reader(reader).build()
+}
+
+fn genai_metered(
+    processor: impl SpanProcessor + 'static,
+    sampler: Sampler,
+    meters: SdkMeterProvider,
+) -> Stack {
+    let options = Options::default();
     let meter = meters.meter("bench");
     let tracers = SdkTracerProvider::builder()
         .with_span_processor(GenAiProcessor::new(processor, options).with_metrics(&meter))
@@ -161,6 +184,29 @@ fn genai_sampled_by(processor: impl SpanProcessor + 'static, sampler: Sampler) -
         tracing_opentelemetry::layer()
             .with_tracer(GenAiTracer::new(tracers.tracer("bench"), options).with_metrics(&meter)),
         options,
+    ));
+    Stack {
+        dispatch: Dispatch::new(subscriber),
+        tracers,
+        _meters: Some(meters),
+    }
+}
+
+/// The floor (`floor.rs`): the least the conventions and metrics add to
+/// (a), everything a real implementation looks up per span known in advance.
+pub fn floor(processor: impl SpanProcessor + 'static) -> Stack {
+    floor_metered(processor, idle_meters())
+}
+
+/// The floor with its metrics on `meters`.
+pub fn floor_metered(processor: impl SpanProcessor + 'static, meters: SdkMeterProvider) -> Stack {
+    let tracers = SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .build();
+    let tracer = floor::FloorTracer::new(tracers.tracer("bench"), &meters.meter("bench"));
+    let subscriber = tracing_subscriber::registry().with(GenAiLayer::new(
+        tracing_opentelemetry::layer().with_tracer(tracer),
+        Options::default(),
     ));
     Stack {
         dispatch: Dispatch::new(subscriber),
