@@ -31,6 +31,42 @@ bench:
     for v in hand_assembled selvedge; do cargo bench -p selvedge --bench span_pipeline -- --exact "span/$v"; done
     for v in json/fmt json/selvedge json/json_subscriber json/json_subscriber_ids json/fmt_devnull json/init_tracing_otel_devnull text/fmt text/selvedge; do cargo bench --manifest-path benches/peers/Cargo.toml --bench log_line -- --exact "$v"; done
 
+# The GenAI cost in time: (a) otel_only, the floor, (b) with_genai in alternating rounds, each in its own process; the ratios' medians (~25 s a round).
+bench-genai rounds="7":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo bench -p selvedge-genai --bench genai_span --no-run 2>/dev/null
+    # criterion's middle estimate, in ns.
+    ns() { cargo bench -p selvedge-genai --bench genai_span -- --exact "genai/$1" \
+        --warm-up-time 1 --measurement-time 4 2>/dev/null | awk '/time:/ {
+            v = $5; u = $6; f = (u == "ns") ? 1 : (u == "µs") ? 1000 : (u == "ms") ? 1e6 : 0
+            printf "%.1f", v * f; exit }'; }
+    floor=(); genai=()
+    for r in $(seq 1 {{rounds}}); do
+        a=$(ns otel_only); f=$(ns floor); b=$(ns with_genai)
+        rf=$(awk -v x="$f" -v y="$a" 'BEGIN { print x / y }')
+        rb=$(awk -v x="$b" -v y="$a" 'BEGIN { print x / y }')
+        floor+=("$rf"); genai+=("$rb")
+        printf 'round %s: (a) %s ns, floor %s ns (%.3f), (b) %s ns (%.3f)\n' "$r" "$a" "$f" "$rf" "$b" "$rb"
+    done
+    median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+    echo "median of the rounds' ratios: floor/(a) $(median "${floor[@]}"), (b)/(a) $(median "${genai[@]}")"
+
+# The GenAI cost in instructions per span (cachegrind: deterministic, unlike time here).
+bench-genai-instructions:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release -p selvedge-genai --example genai_cost 2>/dev/null
+    refs() { valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+        target/release/examples/genai_cost "$1" "$2" 2>&1 | awk '/I *refs/ { gsub(",", "", $4); print $4 }'; }
+    per_span() { echo $(( ($(refs "$1" 20000) - $(refs "$1" 0)) / 20000 )); }
+    a=$(per_span otel_only)
+    for v in otel_only floor with_genai; do
+        n=$(per_span "$v")
+        printf '%-12s %6s instructions per span (%.3f)\n' "$v" "$n" "$(awk -v x="$n" -v y="$a" 'BEGIN { print x / y }')"
+    done
+
 # Formatting, clippy with warnings as errors, and the no-transport build.
 lint:
     cargo fmt --all -- --check
