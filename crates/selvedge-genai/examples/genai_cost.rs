@@ -21,8 +21,9 @@
 //! More variants: `layer_only` (`GenAiLayer` around tracing-opentelemetry,
 //! nothing else), `tracer_only` (and `GenAiTracer` with its spans, metrics
 //! off, plain processor) and `no_metrics` (all but the metrics) tell the
-//! parts of (b) apart; `floor`, the least (b) can add (`common/floor.rs`); `otel_only_unsampled` / `with_genai_unsampled` are the pair with
-//! a sampler that keeps nothing (the metrics still count every span);
+//! parts of (b) apart; `floor`, the least (b) can add (`common/floor.rs`);
+//! `otel_only_unsampled` / `with_genai_unsampled` are the pair with a
+//! sampler that keeps nothing (the metrics still count every span);
 //! `otel_only_batch` / `with_genai_batch`, the pair with the SDK's batch span
 //! processor as deployed (its export thread's instructions are counted too;
 //! its queue holds every span of the run, so none is dropped).

@@ -4,8 +4,6 @@
 
 use std::hint::black_box;
 
-mod floor;
-
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -20,6 +18,8 @@ use selvedge_genai::{
 };
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
+
+mod floor;
 
 /// Accepts every batch at once.
 #[derive(Debug)]
