@@ -39,7 +39,8 @@ bench-genai rounds="7":
     # criterion's middle estimate, in ns.
     ns() { cargo bench -p selvedge-genai --bench genai_span -- --exact "genai/$1" \
         --warm-up-time 1 --measurement-time 4 2>/dev/null | awk '/time:/ {
-            v = $5; u = $6; f = (u == "ns") ? 1 : (u == "µs") ? 1000 : (u == "ms") ? 1e6 : 0
+            for (i = 1; $i != "time:"; i++) {}  # the name may sit on a line of its own
+            v = $(i + 3); u = $(i + 4); f = (u == "ns") ? 1 : (u == "µs") ? 1000 : (u == "ms") ? 1e6 : 0
             printf "%.1f", v * f; exit }'; }
     floor=(); genai=()
     for r in $(seq 1 {{rounds}}); do

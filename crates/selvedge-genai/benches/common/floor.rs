@@ -1,9 +1,8 @@
 //! The floor: the least work the GenAI conventions and metrics add to the
 //! benchmark's LLM-call span, with everything a real implementation has to
 //! find out per span known in advance. Not a usable implementation — it
-//! knows the one callsite it is measured on — but a bound: no design that
-//! does the required work through tracing-opentelemetry and the SDK's
-//! metrics can cost less per span than this.
+//! knows the one callsite it is measured on — but a bound on what that work
+//! costs through tracing-opentelemetry and the SDK's metrics, done this way.
 //!
 //! What it does per span, and nothing else:
 //! - the conventional name (`chat gpt-4o`, static) and kind (CLIENT) set on
@@ -82,12 +81,6 @@ impl<T> FloorTracer<T> {
     }
 }
 
-/// Whether `key` is `name`: the length first, then the bytes — the least a
-/// known key costs to find when its address is not known to match.
-fn is(key: &str, name: &str) -> bool {
-    key == name
-}
-
 impl<T: Tracer> Tracer for FloorTracer<T> {
     type Span = FloorSpan<T::Span>;
 
@@ -99,7 +92,7 @@ impl<T: Tracer> Tracer for FloorTracer<T> {
             .attributes
             .iter_mut()
             .flatten()
-            .find(|kv| is(kv.key.as_str(), sc::REQUEST_MAX_TOKENS))
+            .find(|kv| kv.key.as_str() == sc::REQUEST_MAX_TOKENS)
         {
             if let Value::String(s) = &kv.value {
                 if let Ok(n) = s.as_str().parse::<i64>() {
@@ -148,9 +141,9 @@ impl<S: Span> Span for FloorSpan<S> {
     fn set_attribute(&mut self, attribute: KeyValue) {
         if let Value::I64(n) = attribute.value {
             let key = attribute.key.as_str();
-            if is(key, sc::USAGE_INPUT_TOKENS) {
+            if key == sc::USAGE_INPUT_TOKENS {
                 self.tokens[0] = n;
-            } else if is(key, sc::USAGE_OUTPUT_TOKENS) {
+            } else if key == sc::USAGE_OUTPUT_TOKENS {
                 self.tokens[1] = n;
             }
         }
