@@ -70,7 +70,7 @@ bench-genai-instructions:
     set -euo pipefail
     cargo build --release -p selvedge-genai --example genai_cost 2>/dev/null
     refs() { valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-        target/release/examples/genai_cost "$1" "$2" 2>&1 | awk '/I *refs/ { gsub(",", "", $4); print $4 }'; }
+        "${CARGO_TARGET_DIR:-target}/release/examples/genai_cost" "$1" "$2" 2>&1 | awk '/I *refs/ { gsub(",", "", $4); print $4 }'; }
     per_span() { echo $(( ($(refs "$1" 20000) - $(refs "$1" 0)) / 20000 )); }
     a=$(per_span otel_only)
     for v in otel_only floor with_genai; do
