@@ -35,6 +35,9 @@ bench:
 bench-genai rounds="7":
     #!/usr/bin/env bash
     set -euo pipefail
+    # Absolute: cargo runs the benchmark in the package's directory, where
+    # criterion would put a relative target directory's reports.
+    if [ -n "${CARGO_TARGET_DIR:-}" ]; then export CARGO_TARGET_DIR=$(realpath -m "$CARGO_TARGET_DIR"); fi
     cargo bench -p selvedge-genai --bench genai_span --no-run 2>/dev/null
     # criterion's middle estimate, in ns.
     ns() { cargo bench -p selvedge-genai --bench genai_span -- --exact "genai/$1" \
