@@ -89,11 +89,7 @@ impl Drop for Nats {
 fn queue_worker_links_three_attempts_per_job_over_nats() {
     let bin = std::env::var("SELVEDGE_NATS_SERVER")
         .expect("set SELVEDGE_NATS_SERVER to the nats-server binary");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = selvedge_testkit::free_port();
     let _nats = Nats(
         Command::new(bin)
             .args(["-a", "127.0.0.1", "-p", &port.to_string()])

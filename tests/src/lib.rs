@@ -85,13 +85,7 @@ pub mod workload {
     }
 }
 
-/// A port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
+pub use selvedge_testkit::free_port;
 
 /// A real third-party OTLP collector, rotel, run as a child process on loopback
 /// (for the tests that need one; the binary comes from `SELVEDGE_ROTEL`).

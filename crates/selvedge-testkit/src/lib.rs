@@ -21,9 +21,11 @@
 //! ```
 #![deny(missing_docs)]
 
+mod port;
 mod receiver;
 mod spans;
 
+pub use port::free_port;
 pub use receiver::{Behavior, Receiver, Transport};
 pub use spans::{attr_value, ReceivedLog, ReceivedMetric, ReceivedSpan, Spans};
 

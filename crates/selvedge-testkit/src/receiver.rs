@@ -255,7 +255,8 @@ impl Receiver {
     }
 
     /// Starts both servers on the given loopback ports (0 lets the OS pick),
-    /// e.g. to bring a collector up where an exporter is already pointed.
+    /// e.g. to bring a collector up where an exporter is already pointed. Take such
+    /// ports from [`free_port`](crate::free_port), which no parallel test can take meanwhile.
     ///
     /// # Panics
     /// If the ports cannot be bound or the runtime cannot start.
