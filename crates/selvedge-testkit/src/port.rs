@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// (or binds it again after a restart).
 ///
 /// It lies below the OS's ephemeral range (where that range starts above 11 000, as
-/// Linux's default, 32 768, does), and no other caller in this process gets it. A port the OS picks for port 0 would not do: once released, it is back in the pool
-/// from which parallel tests' binds to port 0 and every outgoing connection's local port
-/// are drawn, and one of them can take it before the server binds it.
+/// Linux's default, 32 768, does), and no other caller in this process gets it. A
+/// port the OS picks for port 0 would not do: once released, it is back in the pool
+/// from which parallel tests' binds to port 0 and every outgoing connection's local
+/// port are drawn, and one of them can take it before the server binds it.
 ///
 /// # Panics
 /// If no port in the range binds.
