@@ -76,7 +76,8 @@ bench-genai-instructions:
         "${CARGO_TARGET_DIR:-target}/release/examples/genai_cost" "$1" "$2" 2>&1 | awk '/I *refs/ { gsub(",", "", $4); print $4 }'; }
     per_span() { echo $(( ($(refs "$1" 20000) - $(refs "$1" 0)) / 20000 )); }
     a=$(per_span otel_only)
-    for v in otel_only floor with_genai; do
+    printf '%-12s %6s instructions per span\n' otel_only "$a"
+    for v in floor with_genai; do
         n=$(per_span "$v")
         printf '%-12s %6s instructions per span (%.3f)\n' "$v" "$n" "$(awk -v x="$n" -v y="$a" 'BEGIN { print x / y }')"
     done
