@@ -10,6 +10,7 @@
 //! get_weather` and the streaming call, with typed token counts and the
 //! agent's token roll-up.
 
+use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Json;
 use selvedge::genai::{record_response, GenAiSpan, Response, Streaming, Usage};
@@ -55,8 +56,6 @@ async fn chat_completions(Json(request): Json<Value>) -> axum::response::Respons
     };
     Json(reply).into_response()
 }
-
-use axum::response::IntoResponse;
 
 /// What an OpenAI-style reply (or a stream's last chunk) says about the call;
 /// `finish` holds its finish reason (`finish_reason(reply)`).
@@ -136,9 +135,14 @@ async fn chat_stream(
     );
     let span = stream.span().clone();
     async {
-        let body = json!({"model": MODEL, "stream": true, "messages": [{"role": "user", "content": "Weather?"}]});
-        let mut response =
-            client.post(url).header("content-type", "application/json").body(body.to_string()).send().await?;
+        let body = json!({"model": MODEL, "stream": true,
+                          "messages": [{"role": "user", "content": "Weather?"}]});
+        let mut response = client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await?;
         let (mut text, mut last) = (String::new(), Value::Null);
         let mut buffer = String::new();
         while let Some(bytes) = response.chunk().await? {
@@ -151,7 +155,11 @@ async fn chat_stream(
                 }
                 let chunk: Value = serde_json::from_str(data).unwrap_or_default();
                 stream.chunk();
-                text.push_str(chunk["choices"][0]["delta"]["content"].as_str().unwrap_or(""));
+                text.push_str(
+                    chunk["choices"][0]["delta"]["content"]
+                        .as_str()
+                        .unwrap_or(""),
+                );
                 last = chunk;
             }
         }

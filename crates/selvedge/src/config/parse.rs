@@ -57,8 +57,15 @@ pub(super) fn validate_endpoint(origin: &str, url: &str) -> Result<(), Error> {
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"));
     match rest {
-        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace) => Ok(()),
-        Some(_) => Err(invalid(origin, &redact_url(url), "the URL has no host")),
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            Err(invalid(origin, &redact_url(url), "the URL has no host"))
+        }
+        Some(rest) if rest.contains(char::is_whitespace) => Err(invalid(
+            origin,
+            &redact_url(url),
+            "the URL contains whitespace",
+        )),
+        Some(_) => Ok(()),
         None => Err(invalid(
             origin,
             &redact_url(url),

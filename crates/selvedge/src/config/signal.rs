@@ -58,37 +58,46 @@ fn endpoint(
     signal: Signal,
     protocol: Protocol,
 ) -> Result<(String, Source), Error> {
-    let base = |url: &str| match protocol {
-        Protocol::Grpc => url.to_string(),
-        Protocol::HttpProtobuf => format!("{}{}", url.trim_end_matches('/'), signal.http_path()),
-    };
-    let (endpoint, source, origin) = match &s.endpoint {
+    // A generic endpoint (builder, OTEL_EXPORTER_OTLP_ENDPOINT, default) gets
+    // the signal's path over HTTP; a signal's own variable is used as given.
+    let (url, source, origin, generic) = match &s.endpoint {
         Some(url) => (
-            base(url),
+            url.clone(),
             Source::Builder,
             "TelemetryBuilder::with_endpoint",
+            true,
         ),
         None => match e.var(signal.endpoint_var()) {
             Some(url) => (
                 url.trim().to_string(),
                 Source::Env(signal.endpoint_var()),
                 signal.endpoint_var(),
+                false,
             ),
             None => match e.var(env::OTEL_EXPORTER_OTLP_ENDPOINT) {
                 Some(url) => (
-                    base(url.trim()),
+                    url.trim().to_string(),
                     Source::Env(env::OTEL_EXPORTER_OTLP_ENDPOINT),
                     env::OTEL_EXPORTER_OTLP_ENDPOINT,
+                    true,
                 ),
                 None => (
-                    base(protocol.default_endpoint()),
+                    protocol.default_endpoint().to_string(),
                     Source::Default,
                     "default",
+                    true,
                 ),
             },
         },
     };
-    validate_endpoint(origin, &endpoint)?;
+    // Checked as the user wrote it, so the error names that value.
+    validate_endpoint(origin, &url)?;
+    let endpoint = match (generic, protocol) {
+        (true, Protocol::HttpProtobuf) => {
+            format!("{}{}", url.trim_end_matches('/'), signal.http_path())
+        }
+        _ => url,
+    };
     Ok((endpoint, source))
 }
 

@@ -395,3 +395,23 @@ fn differences_name_what_changed() {
         "{d:?}"
     );
 }
+
+#[test]
+fn a_bad_endpoint_is_told_what_is_wrong_with_it() {
+    let cases = [
+        ("collector:4318", "expected a URL starting with http://"),
+        ("http://", "the URL has no host"),
+        ("https:///v1/traces", "the URL has no host"),
+        ("http://col lector:4318", "the URL contains whitespace"),
+    ];
+    for (value, why) in cases {
+        let msg = error(
+            &Settings::default(),
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", leak(value))],
+        );
+        assert!(
+            msg.contains("OTEL_EXPORTER_OTLP_ENDPOINT") && msg.contains(value) && msg.contains(why),
+            "{value}: {msg}"
+        );
+    }
+}
