@@ -86,6 +86,7 @@ bench-genai-instructions:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p selvedge --no-default-features --all-targets -- -D warnings
     cargo test -p selvedge --no-default-features --test without_transports
 
 # API docs, warnings as errors.

@@ -65,13 +65,50 @@ pub(super) fn validate_endpoint(origin: &str, url: &str) -> Result<(), Error> {
             &redact_url(url),
             "the URL contains whitespace",
         )),
-        Some(_) => Ok(()),
+        Some(_) => check_uri(origin, url),
         None => Err(invalid(
             origin,
             &redact_url(url),
             "expected a URL starting with http:// or https:// (a URL without a scheme would silently mean https)",
         )),
     }
+}
+
+/// The endpoint parsed as the exporters parse it (`http::Uri`), so a URL they
+/// would refuse is an error that names its variable. A port that is not a
+/// number is refused here too: `http::Uri` accepts any port text, and the
+/// HTTP exporter would then fail every export with a bare "network error".
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+fn check_uri(origin: &str, url: &str) -> Result<(), Error> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| invalid(origin, &redact_url(url), &format!("not a valid URL: {e}")))?;
+    // `Authority::port` reads the text after the last `:` and yields nothing
+    // when it is not a number: the port text is found the same way here.
+    let host_port = uri.authority().map_or("", |a| {
+        let text = a.as_str();
+        text.rsplit_once('@')
+            .map_or(text, |(_, host_port)| host_port)
+    });
+    let port = match host_port.rsplit_once(':') {
+        // An IPv6 literal without a port ends with its bracket.
+        Some((_, port)) if !host_port.ends_with(']') => port,
+        _ => "",
+    };
+    if !port.is_empty() && port.parse::<u16>().is_err() {
+        return Err(invalid(
+            origin,
+            &redact_url(url),
+            "the port must be a number up to 65535",
+        ));
+    }
+    Ok(())
+}
+
+/// Without a transport nothing is exported: the endpoint is only shown.
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+fn check_uri(_origin: &str, _url: &str) -> Result<(), Error> {
+    Ok(())
 }
 
 /// The keys of an OTLP headers value (`k=v,k2=v2`); values are never returned.

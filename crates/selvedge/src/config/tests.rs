@@ -396,15 +396,10 @@ fn differences_name_what_changed() {
     );
 }
 
-#[test]
-fn a_bad_endpoint_is_told_what_is_wrong_with_it() {
-    let cases = [
-        ("collector:4318", "expected a URL starting with http://"),
-        ("http://", "the URL has no host"),
-        ("https:///v1/traces", "the URL has no host"),
-        ("http://col lector:4318", "the URL contains whitespace"),
-    ];
-    for (value, why) in cases {
+/// Each `(value, reason)`: `OTEL_EXPORTER_OTLP_ENDPOINT=value` is refused,
+/// and the error names the variable, the value and the reason.
+fn refused_endpoints(cases: &[(&str, &str)]) {
+    for &(value, why) in cases {
         let msg = error(
             &Settings::default(),
             &[("OTEL_EXPORTER_OTLP_ENDPOINT", leak(value))],
@@ -414,4 +409,48 @@ fn a_bad_endpoint_is_told_what_is_wrong_with_it() {
             "{value}: {msg}"
         );
     }
+}
+
+#[test]
+fn a_bad_endpoint_is_told_what_is_wrong_with_it() {
+    refused_endpoints(&[
+        ("collector:4318", "expected a URL starting with http://"),
+        ("http://", "the URL has no host"),
+        ("https:///v1/traces", "the URL has no host"),
+        ("http://col lector:4318", "the URL contains whitespace"),
+    ]);
+}
+
+/// Parsed as the exporters parse it, and with its port checked (which
+/// `http::Uri` does not do): only with a transport built in.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+#[test]
+fn an_endpoint_the_exporters_would_refuse_or_a_bad_port_is_an_error() {
+    let port = "the port must be a number up to 65535";
+    refused_endpoints(&[
+        ("http://collector:notaport", port),
+        ("http://collector:99999", port),
+        ("http://collector:4x", port),
+        ("http://[::1]:70000", port),
+        ("http://[::1", "not a valid URL"),
+    ]);
+    for value in [
+        "http://[::1]:4318",
+        "http://[::1]",
+        "http://collector",
+        "http://u:p@c:4318",
+    ] {
+        resolve(
+            &Settings::default(),
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", leak(value))],
+        );
+    }
+    let msg = error(
+        &Settings::default(),
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://user:secret@c:4x")],
+    );
+    assert!(
+        msg.contains("the port must be") && !msg.contains("secret"),
+        "{msg}"
+    );
 }

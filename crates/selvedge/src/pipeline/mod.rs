@@ -27,6 +27,8 @@ mod flush;
 mod layers;
 mod providers;
 
+// For the OTLP exporters, which build their meter provider the same way.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) use providers::meter_provider;
 
 /// Builds the batch processor around a user-supplied span exporter, given the
