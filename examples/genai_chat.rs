@@ -4,15 +4,22 @@
 //! ```text
 //! cargo run --example genai_chat
 //! ```
-//! An agent asks the model, which calls a tool; the tool runs; the model
-//! answers; then a streaming call reads its answer chunk by chunk. The console
-//! shows `invoke_agent travel-agent` above `chat gpt-4o`, `execute_tool
-//! get_weather` and the streaming call, with typed token counts and the
-//! agent's token roll-up.
+//! An agent looks up its notes (a retrieval), asks the model, which calls a
+//! tool; the tool runs; the model answers; then a streaming call reads its
+//! answer chunk by chunk. The console shows `invoke_agent travel-agent` above
+//! `retrieval travel-notes`, `chat gpt-4o`, `execute_tool get_weather` and
+//! the streaming call, with typed token counts and the agent's token roll-up.
+//!
+//! Prompts, completions, tool payloads and retrieved documents are recorded
+//! only when the operator allows it:
+//! ```text
+//! OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=SPAN_ONLY cargo run --example genai_chat
+//! ```
 
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Json;
+use selvedge::content::{self, Document, Message, Part};
 use selvedge::genai::{record_response, GenAiSpan, Response, Streaming, Usage};
 use serde_json::{json, Value};
 use tracing::Instrument;
@@ -76,6 +83,64 @@ fn finish_reason(reply: &Value) -> [&str; 1] {
     [reply["choices"][0]["finish_reason"].as_str().unwrap_or("")]
 }
 
+/// OpenAI-style messages as the conventions' typed messages (for content
+/// capture: only called when it is on).
+fn to_messages(messages: &Value) -> Vec<Message> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let messages = messages.as_array().map(Vec::as_slice).unwrap_or_default();
+    messages
+        .iter()
+        .map(|m| {
+            let mut parts = Vec::new();
+            if m["role"] == "tool" {
+                parts.push(Part::tool_call_response(
+                    m["tool_call_id"].as_str(),
+                    m["content"].as_str().unwrap_or_default(),
+                ));
+            } else if m["content"].is_string() {
+                parts.push(Part::text(text(&m["content"])));
+            }
+            for call in m["tool_calls"].as_array().into_iter().flatten() {
+                parts.push(Part::tool_call(
+                    call["id"].as_str(),
+                    text(&call["function"]["name"]),
+                    call["function"]["arguments"].as_str().unwrap_or("{}"),
+                ));
+            }
+            Message::with_parts(text(&m["role"]), parts)
+        })
+        .collect()
+}
+
+/// The agent's notes: a retrieval from an in-process store, as a conformant span.
+fn look_up_notes(query: &str) -> Vec<(&'static str, f64, &'static str)> {
+    const NOTES: [(&str, &str); 2] = [
+        ("note-lisbon", "Lisbon: pack sunscreen in summer."),
+        ("note-porto", "Porto: bring a rain jacket."),
+    ];
+    let span = GenAiSpan::retrieval("travel-notes").start();
+    let _entered = span.enter();
+    content::retrieval_query(|| query);
+    let hits: Vec<_> = NOTES
+        .iter()
+        .map(|(id, text)| {
+            let city = id.trim_start_matches("note-");
+            let score = if query.to_lowercase().contains(city) {
+                0.9
+            } else {
+                0.1
+            };
+            (*id, score, *text)
+        })
+        .filter(|(_, score, _)| *score > 0.5)
+        .collect();
+    content::retrieval_documents(|| {
+        hits.iter()
+            .map(|(id, score, text)| Document::new(*id).score(*score).content(*text))
+    });
+    hits
+}
+
 /// One non-streaming chat call, as a conformant span.
 async fn chat(
     client: &reqwest::Client,
@@ -89,6 +154,7 @@ async fn chat(
         .temperature(TEMPERATURE)
         .start();
     async {
+        content::prompt(|| to_messages(messages));
         let body = json!({"model": MODEL, "messages": messages,
                           "max_tokens": MAX_TOKENS, "temperature": TEMPERATURE});
         let reply: Value = serde_json::from_slice(
@@ -102,10 +168,13 @@ async fn chat(
                 .await?,
         )
         .unwrap_or_default();
-        record_response(
-            &tracing::Span::current(),
-            &call_response(&reply, &finish_reason(&reply)),
-        );
+        let finish = finish_reason(&reply);
+        content::completion(|| {
+            to_messages(&json!([reply["choices"][0]["message"]]))
+                .into_iter()
+                .map(|m| m.finished(finish[0]))
+        });
+        record_response(&tracing::Span::current(), &call_response(&reply, &finish));
         Ok(reply)
     }
     .instrument(span)
@@ -118,8 +187,11 @@ fn get_weather(call_id: &str, arguments: &str) -> String {
         .tool_call_id(call_id)
         .start();
     let _entered = span.enter();
+    content::tool_call_arguments(|| arguments);
     tracing::info!(arguments, "looking up the weather");
-    json!({"city": "Lisbon", "forecast": "sunny", "celsius": 24}).to_string()
+    let result = json!({"city": "Lisbon", "forecast": "sunny", "celsius": 24}).to_string();
+    content::tool_call_result(|| result.as_str());
+    result
 }
 
 /// A streaming call: the span ends when the stream is read to the end (or dropped).
@@ -135,8 +207,9 @@ async fn chat_stream(
     );
     let span = stream.span().clone();
     async {
-        let body = json!({"model": MODEL, "stream": true,
-                          "messages": [{"role": "user", "content": "Weather?"}]});
+        let messages = json!([{"role": "user", "content": "Weather?"}]);
+        content::prompt(|| to_messages(&messages));
+        let body = json!({"model": MODEL, "stream": true, "messages": messages});
         let mut response = client
             .post(url)
             .header("content-type", "application/json")
@@ -163,7 +236,9 @@ async fn chat_stream(
                 last = chunk;
             }
         }
-        stream.finish(&call_response(&last, &finish_reason(&last)));
+        let finish = finish_reason(&last);
+        content::completion(|| [Message::assistant(text.as_str()).finished(finish[0])]);
+        stream.finish(&call_response(&last, &finish));
         Ok(text)
     }
     .instrument(span)
@@ -183,7 +258,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let agent = GenAiSpan::invoke_agent("travel-agent").start();
     let answer = async {
-        let mut messages = json!([{"role": "user", "content": "What's the weather in Lisbon?"}]);
+        let question = "What's the weather in Lisbon?";
+        let notes: Vec<&str> = look_up_notes(question).iter().map(|h| h.2).collect();
+        let mut messages = json!([{"role": "system", "content": notes.join("\n")},
+                                  {"role": "user", "content": question}]);
         let first = chat(&client, &url, port, &messages).await?;
         let call = &first["choices"][0]["message"]["tool_calls"][0];
         let result = get_weather(

@@ -156,13 +156,29 @@ fn queue_worker_links_three_attempts_per_job_over_nats() {
     }
 }
 
+/// The content attributes the example can record.
+const CONTENT: [&str; 6] = [
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
+    "gen_ai.retrieval.query.text",
+    "gen_ai.retrieval.documents",
+];
+
 #[test]
 fn genai_chat_emits_conformant_spans_and_metrics() {
     let receiver = Receiver::start();
     let out = run(example("genai_chat"), &receiver);
     assert!(String::from_utf8_lossy(&out.stdout).contains("streamed: Sunny and 24°C."));
-    let spans = receiver.wait_for_spans(5, WAIT);
+    let spans = receiver.wait_for_spans(6, WAIT);
+    for span in spans.iter() {
+        for key in CONTENT {
+            assert!(span.attr_str(key).is_none(), "capture is off: {key}");
+        }
+    }
     let agent = spans.named("invoke_agent travel-agent");
+    assert!(spans.named("retrieval travel-notes").is_child_of(agent));
     let chats = spans.all_named("chat gpt-4o");
     assert_eq!(chats.len(), 3);
     for chat in &chats {
@@ -196,4 +212,43 @@ fn genai_chat_emits_conformant_spans_and_metrics() {
     );
     receiver.wait_for_metric("gen_ai.client.operation.duration", WAIT);
     receiver.wait_for_metric("gen_ai.client.token.usage", WAIT);
+}
+
+#[test]
+fn genai_chat_records_content_when_the_operator_allows_it() {
+    let receiver = Receiver::start();
+    let mut cmd = example("genai_chat");
+    cmd.env(
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+        "SPAN_ONLY",
+    );
+    run(cmd, &receiver);
+    let spans = receiver.wait_for_spans(6, WAIT);
+    let json = |span: &selvedge_testkit::ReceivedSpan, key: &str| -> serde_json::Value {
+        serde_json::from_str(span.attr_str(key).unwrap_or_else(|| panic!("{key}"))).expect("JSON")
+    };
+    let retrieval = spans.named("retrieval travel-notes");
+    assert_eq!(
+        retrieval.attr_str("gen_ai.retrieval.query.text"),
+        Some("What's the weather in Lisbon?")
+    );
+    let docs = json(retrieval, "gen_ai.retrieval.documents");
+    assert_eq!(docs.as_array().map(Vec::len), Some(1), "{docs}");
+    assert_eq!(docs[0]["id"], "note-lisbon");
+    let chats = spans.all_named("chat gpt-4o");
+    let first = chats
+        .iter()
+        .find(|c| json(c, "gen_ai.output.messages")[0]["finish_reason"] == "tool_calls")
+        .expect("the call that asked for the tool");
+    let output = json(first, "gen_ai.output.messages");
+    assert_eq!(output[0]["parts"][0]["type"], "tool_call");
+    assert_eq!(output[0]["parts"][0]["arguments"]["city"], "Lisbon");
+    let input = json(first, "gen_ai.input.messages");
+    assert_eq!(input[0]["role"], "system");
+    assert_eq!(
+        input[1]["parts"][0]["content"],
+        "What's the weather in Lisbon?"
+    );
+    let tool = spans.named("execute_tool get_weather");
+    assert_eq!(json(tool, "gen_ai.tool.call.result")["forecast"], "sunny");
 }

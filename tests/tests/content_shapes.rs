@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use selvedge::content::{self, Capture, Message, Part};
+use selvedge::content::{self, Capture, Document, Message, Part};
+use selvedge::genai::semconv::content as names;
 use selvedge::genai::GenAiSpan;
 use selvedge::{Protocol, Telemetry};
 use selvedge_testkit::Receiver;
@@ -165,4 +166,113 @@ fn capture_can_be_switched_at_run_time() {
         .attr_str("gen_ai.input.messages")
         .unwrap()
         .contains("late"));
+}
+
+/// A retrieval's query and documents, as a RAG step records them.
+fn retrieve() {
+    GenAiSpan::retrieval("kb-weather").start().in_scope(|| {
+        content::retrieval_query(|| "Bearer abcdefghijklmnop weather in \"Lisbon\"");
+        content::retrieval_documents(|| {
+            [
+                Document::new("doc-1")
+                    .score(0.91)
+                    .content("x".repeat(100))
+                    .with("title", "Climate"),
+                Document::new("doc-2").score(f64::NAN),
+            ]
+        });
+    });
+}
+
+#[test]
+fn retrieval_content_on_spans_is_the_query_as_text_and_the_documents_as_json() {
+    let receiver = Receiver::start();
+    let (telemetry, dispatch) = Telemetry::builder()
+        .with_endpoint(receiver.http_endpoint())
+        .with_log_writer(CapturedWriter::default())
+        .with_content_capture(Capture::SpanOnly)
+        .with_content_max_part_bytes(64)
+        .build()
+        .expect("build");
+    tracing::dispatcher::with_default(&dispatch, retrieve);
+    telemetry.shutdown().expect("shutdown");
+    let spans = receiver.wait_for_spans(1, WAIT);
+    let s = spans.named("retrieval kb-weather");
+    assert_eq!(
+        s.attr_str(names::RETRIEVAL_QUERY_TEXT),
+        Some("[REDACTED] weather in \"Lisbon\""),
+        "plain text (not a JSON string), redacted"
+    );
+    let docs = attr_json(s, names::RETRIEVAL_DOCUMENTS);
+    assert_eq!(docs[0]["id"], "doc-1");
+    assert_eq!(docs[0]["score"], 0.91);
+    assert_eq!(docs[0]["title"], "Climate");
+    assert_eq!(
+        docs[0]["content"],
+        format!("{}…[truncated 36 chars]", "x".repeat(64)),
+        "each document's text is cut like any part"
+    );
+    assert_eq!(
+        docs[1],
+        serde_json::json!({ "id": "doc-2" }),
+        "a NaN score is left out"
+    );
+}
+
+#[test]
+fn retrieval_content_in_the_event_is_structured() {
+    use selvedge_testkit::proto::common::v1::any_value::Value as Any;
+    let receiver = Receiver::start();
+    let (telemetry, dispatch) = Telemetry::builder()
+        .with_endpoint(receiver.http_endpoint())
+        .with_log_writer(CapturedWriter::default())
+        .with_logs_exporter(selvedge::ExporterKind::Otlp)
+        .with_content_capture(Capture::EventOnly)
+        .build()
+        .expect("build");
+    tracing::dispatcher::with_default(&dispatch, retrieve);
+    telemetry.shutdown().expect("shutdown");
+    let logs = receiver.wait_for_logs(2, WAIT);
+    let body = |key: &str| {
+        let found = logs.iter().find_map(|l| {
+            assert_eq!(l.record.event_name, names::EVENT_INFERENCE_DETAILS);
+            let Some(Any::KvlistValue(map)) = l.record.body.as_ref()?.value.as_ref() else {
+                return None;
+            };
+            map.values
+                .iter()
+                .find(|kv| kv.key == key)?
+                .value
+                .clone()?
+                .value
+        });
+        found.unwrap_or_else(|| panic!("no event with {key}: {logs:?}"))
+    };
+    assert_eq!(
+        body(names::RETRIEVAL_QUERY_TEXT),
+        Any::StringValue("[REDACTED] weather in \"Lisbon\"".into())
+    );
+    let Any::ArrayValue(docs) = body(names::RETRIEVAL_DOCUMENTS) else {
+        panic!("the documents are a list")
+    };
+    let Some(Any::KvlistValue(first)) = docs.values[0].value.clone() else {
+        panic!("each document is a map")
+    };
+    let field = |k: &str| {
+        first
+            .values
+            .iter()
+            .find(|kv| kv.key == k)
+            .and_then(|kv| kv.value.clone()?.value)
+    };
+    assert_eq!(field("id"), Some(Any::StringValue("doc-1".into())));
+    assert_eq!(field("score"), Some(Any::DoubleValue(0.91)));
+    assert!(spans_have_no_content(&receiver));
+}
+
+/// Event-only capture puts nothing on the spans.
+fn spans_have_no_content(receiver: &Receiver) -> bool {
+    let spans = receiver.wait_for_spans(1, WAIT);
+    let s = spans.named("retrieval kb-weather");
+    names::ALL.iter().all(|key| s.attr_str(key).is_none())
 }

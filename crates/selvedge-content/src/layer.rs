@@ -29,6 +29,8 @@ pub(crate) enum Kind {
     ToolDefinitions,
     ToolCallArguments,
     ToolCallResult,
+    RetrievalQuery,
+    RetrievalDocuments,
 }
 
 impl Kind {
@@ -40,6 +42,17 @@ impl Kind {
             Kind::ToolDefinitions => "gen_ai.tool.definitions",
             Kind::ToolCallArguments => "gen_ai.tool.call.arguments",
             Kind::ToolCallResult => "gen_ai.tool.call.result",
+            Kind::RetrievalQuery => "gen_ai.retrieval.query.text",
+            Kind::RetrievalDocuments => "gen_ai.retrieval.documents",
+        }
+    }
+
+    /// The span attribute's text: JSON, except for the query, a string
+    /// attribute of its own (quoting it would put the quotes in the query).
+    fn attribute(self, value: &Value) -> String {
+        match (self, value) {
+            (Kind::RetrievalQuery, Value::String(text)) => text.clone(),
+            _ => value.to_string(),
         }
     }
 }
@@ -128,11 +141,11 @@ impl ContentLayer {
                         value.to_string(),
                     )],
                 ),
-                _ => span.set_attribute(kind.key(), value.to_string()),
+                _ => span.set_attribute(kind.key(), kind.attribute(&value)),
             },
             _ => {
                 if capture.to_spans() {
-                    span.set_attribute(kind.key(), value.to_string());
+                    span.set_attribute(kind.key(), kind.attribute(&value));
                 }
                 if capture.to_events() {
                     if let Some(logger) = &self.logger {

@@ -1,4 +1,5 @@
-//! Prompts, completions and tool payloads — recorded only when the operator allows it.
+//! Prompts, completions, tool payloads and retrieved documents — recorded
+//! only when the operator allows it.
 //!
 //! Content is the most useful and the most sensitive telemetry there is.
 //! Nothing is captured unless the gate is open:
@@ -22,11 +23,13 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod document;
 mod layer;
 mod message;
 mod mode;
 mod shape;
 
+pub use document::Document;
 pub use layer::{ContentLayer, EVENT_NAME};
 pub use message::{Message, Part};
 pub use mode::{
@@ -132,6 +135,36 @@ pub fn tool_call_result<S: AsRef<str>>(result: impl FnOnce() -> S) {
             capture,
             Kind::ToolCallResult,
             message::json_or_text(result().as_ref()),
+        )
+    });
+}
+
+/// Records the query a retrieval ran (`gen_ai.retrieval.query.text`), as text.
+///
+/// ```
+/// use selvedge_content::{retrieval_documents, retrieval_query, Document};
+///
+/// # let query = "weather in Lisbon"; let hits = [("doc-1", 0.91, "Sunny in July.")];
+/// retrieval_query(|| query);
+/// retrieval_documents(|| hits.iter().map(|(id, score, text)| Document::new(*id).score(*score).content(*text)));
+/// ```
+#[inline(always)]
+pub fn retrieval_query<S: Into<String>>(query: impl FnOnce() -> S) {
+    when_open(|layer, capture| {
+        layer.record(capture, Kind::RetrievalQuery, Value::String(query().into()))
+    });
+}
+
+/// Records the documents a retrieval returned (`gen_ai.retrieval.documents`,
+/// an array of [`Document`]s).
+#[inline(always)]
+pub fn retrieval_documents<I: IntoIterator<Item = Document>>(documents: impl FnOnce() -> I) {
+    when_open(|layer, capture| {
+        let documents: Vec<Document> = documents().into_iter().collect();
+        layer.record(
+            capture,
+            Kind::RetrievalDocuments,
+            serde_json::to_value(documents).unwrap_or(Value::Null),
         )
     });
 }

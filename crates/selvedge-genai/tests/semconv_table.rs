@@ -85,6 +85,40 @@ fn attribute_names() {
 }
 
 #[test]
+fn content_names() {
+    use selvedge_genai::semconv::content;
+    assert_eq!(
+        content::ALL,
+        &[
+            "gen_ai.system_instructions",
+            "gen_ai.input.messages",
+            "gen_ai.output.messages",
+            "gen_ai.tool.definitions",
+            "gen_ai.tool.call.arguments",
+            "gen_ai.tool.call.result",
+            "gen_ai.retrieval.query.text",
+            "gen_ai.retrieval.documents",
+        ]
+    );
+    assert_eq!(
+        content::EVENT_INFERENCE_DETAILS,
+        "gen_ai.client.inference.operation.details"
+    );
+    let legacy_events = [
+        (legacy::EVENT_CONTENT_PROMPT, "gen_ai.content.prompt"),
+        (legacy::PROMPT, "gen_ai.prompt"),
+        (
+            legacy::EVENT_CONTENT_COMPLETION,
+            "gen_ai.content.completion",
+        ),
+        (legacy::COMPLETION, "gen_ai.completion"),
+    ];
+    for (constant, name) in legacy_events {
+        assert_eq!(constant, name);
+    }
+}
+
+#[test]
 fn operations_and_providers() {
     assert_eq!(
         operation::ALL,

@@ -154,7 +154,7 @@ fn propagate() {
 /// Passes a sentinel as every kind of content inside an LLM-call span, so the
 /// test can look for it everywhere the pipeline writes.
 fn content() {
-    use selvedge::content::{self, Message, Part};
+    use selvedge::content::{self, Document, Message, Part};
     use selvedge::genai::{record_response, GenAiSpan, Response, Usage};
     const SENTINEL: &str = "SENTINEL-7f3a9c";
     let telemetry = install();
@@ -164,6 +164,11 @@ fn content() {
         content::prompt(|| [Message::user(format!("what is {SENTINEL}?"))]);
         content::tool_call_arguments(|| format!("{{\"q\":\"{SENTINEL}\"}}"));
         content::tool_call_result(|| format!("result {SENTINEL}"));
+        content::tool_definitions(|| serde_json::json!([{ "name": SENTINEL }]));
+        GenAiSpan::retrieval("kb").start().in_scope(|| {
+            content::retrieval_query(|| format!("where is {SENTINEL}"));
+            content::retrieval_documents(|| [Document::new("d1").score(0.5).content(SENTINEL)]);
+        });
         content::completion(|| [Message::assistant(format!("it is {SENTINEL}")).finished("stop")]);
         record_response(
             &span,

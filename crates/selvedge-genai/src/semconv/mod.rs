@@ -185,6 +185,44 @@ pub mod provider {
     ];
 }
 
+/// Opt-in content: what the content layer (`selvedge-content`) writes when
+/// the operator allows capture — as span attributes holding JSON (the query
+/// as plain text), or structured in the body of the log event
+/// [`EVENT_INFERENCE_DETAILS`](content::EVENT_INFERENCE_DETAILS). Never by
+/// the GenAI layer itself. The same in both profiles.
+pub mod content {
+    /// `gen_ai.system_instructions` (JSON: an array of parts).
+    pub const SYSTEM_INSTRUCTIONS: &str = "gen_ai.system_instructions";
+    /// `gen_ai.input.messages` (JSON: an array of messages).
+    pub const INPUT_MESSAGES: &str = "gen_ai.input.messages";
+    /// `gen_ai.output.messages` (JSON: messages with their finish reasons).
+    pub const OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
+    /// `gen_ai.tool.definitions` (JSON).
+    pub const TOOL_DEFINITIONS: &str = "gen_ai.tool.definitions";
+    /// `gen_ai.tool.call.arguments` (JSON when it parses, else a JSON string).
+    pub const TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
+    /// `gen_ai.tool.call.result` (JSON when it parses, else a JSON string).
+    pub const TOOL_CALL_RESULT: &str = "gen_ai.tool.call.result";
+    /// `gen_ai.retrieval.query.text` (string).
+    pub const RETRIEVAL_QUERY_TEXT: &str = "gen_ai.retrieval.query.text";
+    /// `gen_ai.retrieval.documents` (JSON: an array of `{"id", "score", …}`).
+    pub const RETRIEVAL_DOCUMENTS: &str = "gen_ai.retrieval.documents";
+    /// The log event carrying the content of an operation, structured.
+    pub const EVENT_INFERENCE_DETAILS: &str = "gen_ai.client.inference.operation.details";
+
+    /// Every content attribute.
+    pub const ALL: &[&str] = &[
+        SYSTEM_INSTRUCTIONS,
+        INPUT_MESSAGES,
+        OUTPUT_MESSAGES,
+        TOOL_DEFINITIONS,
+        TOOL_CALL_ARGUMENTS,
+        TOOL_CALL_RESULT,
+        RETRIEVAL_QUERY_TEXT,
+        RETRIEVAL_DOCUMENTS,
+    ];
+}
+
 /// Deprecated and legacy names: read as inputs, emitted only in compatibility mode.
 pub mod legacy {
     /// `gen_ai.system`, replaced by `gen_ai.provider.name` in v1.37.
@@ -244,8 +282,13 @@ pub mod legacy {
         ("embedding", "embeddings"),
     ];
 
-    /// The span events compatibility mode emits for content (removed in v1.28).
+    /// The span events of the legacy content format (`SELVEDGE_TRACE_CONTENT=1`;
+    /// removed from the conventions in v1.28).
     pub const EVENT_CONTENT_PROMPT: &str = "gen_ai.content.prompt";
     /// See [`EVENT_CONTENT_PROMPT`].
     pub const EVENT_CONTENT_COMPLETION: &str = "gen_ai.content.completion";
+    /// The attribute of [`EVENT_CONTENT_PROMPT`] holding the prompt.
+    pub const PROMPT: &str = "gen_ai.prompt";
+    /// The attribute of [`EVENT_CONTENT_COMPLETION`] holding the completion.
+    pub const COMPLETION: &str = "gen_ai.completion";
 }
