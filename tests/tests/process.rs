@@ -286,3 +286,26 @@ fn the_w3c_propagator_is_installed_globally() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("traceparent=<none>"), "{stdout}");
 }
+
+#[test]
+fn a_pipeline_dropped_while_another_thread_registers_a_dispatcher_does_not_deadlock() {
+    // tokio-rs/tracing#3269: without the innermost `Release` layer, 4 of 12
+    // runs of this scenario hung; each run is a fresh process, because only
+    // the first drop of the SDK providers in a process logs from a new
+    // callsite. Eight runs: a regression fails all eight to pass ~96 % of
+    // the time.
+    let receiver = Receiver::start();
+    for run_no in 1..=8 {
+        let mut cmd = probe(
+            "drop-while-registering",
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.http_endpoint())],
+        );
+        cmd.env("SELVEDGE_PROBE_WATCHDOG", "10");
+        let (out, stdout, stderr, _) = run(cmd);
+        assert!(out.status.success(), "run {run_no}: {stdout}\n{stderr}");
+        assert!(
+            stdout.contains("dispatchers were registered"),
+            "run {run_no}: {stdout}"
+        );
+    }
+}

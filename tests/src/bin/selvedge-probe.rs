@@ -42,6 +42,7 @@ fn main() {
         "race" => race(),
         "propagate" => propagate(),
         "content" => content(),
+        "drop-while-registering" => drop_while_registering(),
         other => {
             eprintln!("probe: unknown scenario {other:?}");
             std::process::exit(64);
@@ -183,4 +184,41 @@ fn content() {
     drop(span);
     println!("{}", selvedge::status());
     drop(telemetry);
+}
+
+/// A pipeline built with `build()` (no globals), used, shut down, and its
+/// subscriber dropped while another thread keeps registering dispatchers.
+/// tracing-core holds its registry's write lock while it rebuilds callsite
+/// interest, with a strong reference to every live subscriber in turn; if it
+/// holds the last one, the subscriber is dropped under that lock, and a
+/// first-time event in a drop — the SDK providers log as they drop — then
+/// waits for the lock forever (tokio-rs/tracing#3269). Prints how many
+/// dispatchers the other thread registered; hangs (the watchdog) if it
+/// deadlocks.
+fn drop_while_registering() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = Arc::new(AtomicBool::new(false));
+    let registering = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut registered = 0_u64;
+            while !stop.load(Ordering::Relaxed) {
+                drop(tracing::Dispatch::new(tracing_subscriber::registry()));
+                registered += 1;
+            }
+            registered
+        })
+    };
+    let (telemetry, dispatch) = Telemetry::builder().build().unwrap_or_else(|err| {
+        eprintln!("error: {err}");
+        std::process::exit(2);
+    });
+    tracing::dispatcher::with_default(&dispatch, workload::run_pipeline);
+    if let Err(err) = telemetry.shutdown() {
+        eprintln!("shutdown: {err}");
+    }
+    drop(dispatch);
+    stop.store(true, Ordering::Relaxed);
+    let registered = registering.join().expect("registering thread");
+    println!("dropped while {registered} dispatchers were registered");
 }

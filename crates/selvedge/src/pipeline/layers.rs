@@ -15,6 +15,7 @@ use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
+use super::release::Release;
 use crate::config::{Config, Settings};
 use crate::logs::{self, LogWriter};
 use crate::{filter, ExporterKind};
@@ -88,7 +89,11 @@ pub(super) fn dispatch(
         content_layer = content_layer.with_logger(lp.logger("selvedge-content"));
     }
 
+    // Innermost, so dropped after every other layer: it holds the providers'
+    // last references and drops them off this thread (release.rs).
+    let release = Release::new(providers.traces, providers.metrics, providers.logs);
     let subscriber = tracing_subscriber::registry()
+        .with(release)
         .with(env_filter)
         .with(content_layer)
         .with(otel_layer)

@@ -26,6 +26,7 @@ use crate::{Error, ExporterKind, Protocol, Source};
 mod flush;
 mod layers;
 mod providers;
+mod release;
 
 // For the OTLP exporters, which build their meter provider the same way.
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
