@@ -68,20 +68,21 @@ fn open(f: impl FnOnce(&ContentLayer, Capture)) {
     }
 }
 
-fn messages<I: IntoIterator<Item = Message>>(messages: I) -> Value {
-    serde_json::to_value(messages.into_iter().collect::<Vec<_>>()).unwrap_or(Value::Null)
+/// `items` as a JSON array (messages, parts, documents).
+fn array<T: serde::Serialize>(items: impl IntoIterator<Item = T>) -> Value {
+    serde_json::to_value(items.into_iter().collect::<Vec<_>>()).unwrap_or(Value::Null)
 }
 
 /// Records the input messages (`gen_ai.input.messages`) on the current span.
 #[inline(always)]
 pub fn prompt<I: IntoIterator<Item = Message>>(input: impl FnOnce() -> I) {
-    when_open(|layer, capture| layer.record(capture, Kind::Input, messages(input())));
+    when_open(|layer, capture| layer.record(capture, Kind::Input, array(input())));
 }
 
 /// Records the output messages (`gen_ai.output.messages`) on the current span.
 #[inline(always)]
 pub fn completion<I: IntoIterator<Item = Message>>(output: impl FnOnce() -> I) {
-    when_open(|layer, capture| layer.record(capture, Kind::Output, messages(output())));
+    when_open(|layer, capture| layer.record(capture, Kind::Output, array(output())));
 }
 
 /// Records a plain-text prompt as one user message.
@@ -99,14 +100,7 @@ pub fn completion_text<S: Into<String>>(text: impl FnOnce() -> S) {
 /// Records the system instructions (`gen_ai.system_instructions`, an array of parts).
 #[inline(always)]
 pub fn system_instructions<I: IntoIterator<Item = Part>>(parts: impl FnOnce() -> I) {
-    when_open(|layer, capture| {
-        let parts: Vec<Part> = parts().into_iter().collect();
-        layer.record(
-            capture,
-            Kind::SystemInstructions,
-            serde_json::to_value(parts).unwrap_or(Value::Null),
-        )
-    });
+    when_open(|layer, capture| layer.record(capture, Kind::SystemInstructions, array(parts())));
 }
 
 /// Records the tool definitions offered to the model (`gen_ai.tool.definitions`).
@@ -159,14 +153,7 @@ pub fn retrieval_query<S: Into<String>>(query: impl FnOnce() -> S) {
 /// an array of [`Document`]s).
 #[inline(always)]
 pub fn retrieval_documents<I: IntoIterator<Item = Document>>(documents: impl FnOnce() -> I) {
-    when_open(|layer, capture| {
-        let documents: Vec<Document> = documents().into_iter().collect();
-        layer.record(
-            capture,
-            Kind::RetrievalDocuments,
-            serde_json::to_value(documents).unwrap_or(Value::Null),
-        )
-    });
+    when_open(|layer, capture| layer.record(capture, Kind::RetrievalDocuments, array(documents())));
 }
 
 /// The gate of the current pipeline (`NoContent` when none is installed).
