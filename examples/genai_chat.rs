@@ -112,8 +112,9 @@ fn to_messages(messages: &Value) -> Vec<Message> {
         .collect()
 }
 
-/// The agent's notes: a retrieval from an in-process store, as a conformant span.
-fn look_up_notes(query: &str) -> Vec<(&'static str, f64, &'static str)> {
+/// The agent's notes on `query`: a retrieval from an in-process store, as a
+/// conformant span.
+fn look_up_notes(query: &str) -> Vec<&'static str> {
     const NOTES: [(&str, &str); 2] = [
         ("note-lisbon", "Lisbon: pack sunscreen in summer."),
         ("note-porto", "Porto: bring a rain jacket."),
@@ -138,7 +139,7 @@ fn look_up_notes(query: &str) -> Vec<(&'static str, f64, &'static str)> {
         hits.iter()
             .map(|(id, score, text)| Document::new(*id).score(*score).content(*text))
     });
-    hits
+    hits.into_iter().map(|(_, _, text)| text).collect()
 }
 
 /// One non-streaming chat call, as a conformant span.
@@ -259,8 +260,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let agent = GenAiSpan::invoke_agent("travel-agent").start();
     let answer = async {
         let question = "What's the weather in Lisbon?";
-        let notes: Vec<&str> = look_up_notes(question).iter().map(|h| h.2).collect();
-        let mut messages = json!([{"role": "system", "content": notes.join("\n")},
+        let notes = look_up_notes(question).join("\n");
+        let mut messages = json!([{"role": "system", "content": notes},
                                   {"role": "user", "content": question}]);
         let first = chat(&client, &url, port, &messages).await?;
         let call = &first["choices"][0]["message"]["tool_calls"][0];

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use selvedge::genai::semconv::content;
 use selvedge_testkit::{attr_value, proto::common::v1::any_value::Value, Receiver};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -156,16 +157,6 @@ fn queue_worker_links_three_attempts_per_job_over_nats() {
     }
 }
 
-/// The content attributes the example can record.
-const CONTENT: [&str; 6] = [
-    "gen_ai.input.messages",
-    "gen_ai.output.messages",
-    "gen_ai.tool.call.arguments",
-    "gen_ai.tool.call.result",
-    "gen_ai.retrieval.query.text",
-    "gen_ai.retrieval.documents",
-];
-
 #[test]
 fn genai_chat_emits_conformant_spans_and_metrics() {
     let receiver = Receiver::start();
@@ -173,7 +164,7 @@ fn genai_chat_emits_conformant_spans_and_metrics() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("streamed: Sunny and 24°C."));
     let spans = receiver.wait_for_spans(6, WAIT);
     for span in spans.iter() {
-        for key in CONTENT {
+        for key in content::ALL {
             assert!(span.attr_str(key).is_none(), "capture is off: {key}");
         }
     }
@@ -229,26 +220,26 @@ fn genai_chat_records_content_when_the_operator_allows_it() {
     };
     let retrieval = spans.named("retrieval travel-notes");
     assert_eq!(
-        retrieval.attr_str("gen_ai.retrieval.query.text"),
+        retrieval.attr_str(content::RETRIEVAL_QUERY_TEXT),
         Some("What's the weather in Lisbon?")
     );
-    let docs = json(retrieval, "gen_ai.retrieval.documents");
+    let docs = json(retrieval, content::RETRIEVAL_DOCUMENTS);
     assert_eq!(docs.as_array().map(Vec::len), Some(1), "{docs}");
     assert_eq!(docs[0]["id"], "note-lisbon");
     let chats = spans.all_named("chat gpt-4o");
     let first = chats
         .iter()
-        .find(|c| json(c, "gen_ai.output.messages")[0]["finish_reason"] == "tool_calls")
+        .find(|c| json(c, content::OUTPUT_MESSAGES)[0]["finish_reason"] == "tool_calls")
         .expect("the call that asked for the tool");
-    let output = json(first, "gen_ai.output.messages");
+    let output = json(first, content::OUTPUT_MESSAGES);
     assert_eq!(output[0]["parts"][0]["type"], "tool_call");
     assert_eq!(output[0]["parts"][0]["arguments"]["city"], "Lisbon");
-    let input = json(first, "gen_ai.input.messages");
+    let input = json(first, content::INPUT_MESSAGES);
     assert_eq!(input[0]["role"], "system");
     assert_eq!(
         input[1]["parts"][0]["content"],
         "What's the weather in Lisbon?"
     );
     let tool = spans.named("execute_tool get_weather");
-    assert_eq!(json(tool, "gen_ai.tool.call.result")["forecast"], "sunny");
+    assert_eq!(json(tool, content::TOOL_CALL_RESULT)["forecast"], "sunny");
 }
