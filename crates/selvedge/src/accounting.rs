@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use opentelemetry::{Context, InstrumentationScope};
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, LogProcessor, SdkLogRecord};
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
@@ -92,9 +92,16 @@ pub(crate) struct Flow {
     /// How long export calls took.
     pub latency: Latency,
     pub in_flight: AtomicUsize,
+    /// Items handed to the exporter (exported, failed, or in an export now).
+    pub submitted: AtomicU64,
     pub exported: AtomicU64,
     pub dropped: AtomicU64,
+    /// Of `dropped`: refused because the pipeline was shut down.
+    pub dropped_after_shutdown: AtomicU64,
     pub failed: AtomicU64,
+    /// Of `failed`: exports that timed out, and that found the exporter shut down.
+    pub failed_timeout: AtomicU64,
+    pub failed_after_shutdown: AtomicU64,
     pub export_failures: AtomicU64,
     shut_down: AtomicBool,
 }
@@ -105,6 +112,7 @@ impl Flow {
         self.produced.fetch_add(1, Ordering::Relaxed);
         if self.shut_down.load(Ordering::Relaxed) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.dropped_after_shutdown.fetch_add(1, Ordering::Relaxed);
             return false;
         }
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= limit {
@@ -113,6 +121,12 @@ impl Flow {
             return false;
         }
         true
+    }
+
+    /// Notes `n` items handed to the exporter; returns when, for [`settle`](Self::settle).
+    fn submit(&self, n: usize) -> Instant {
+        self.submitted.fetch_add(n as u64, Ordering::Relaxed);
+        Instant::now()
     }
 
     /// Records the outcome of exporting `n` items and frees their slots.
@@ -132,6 +146,14 @@ impl Flow {
             Err(err) => {
                 self.export_failures.fetch_add(1, Ordering::Relaxed);
                 self.failed.fetch_add(n as u64, Ordering::Relaxed);
+                let cause = match err {
+                    OTelSdkError::Timeout(_) => Some(&self.failed_timeout),
+                    OTelSdkError::AlreadyShutdown => Some(&self.failed_after_shutdown),
+                    _ => None,
+                };
+                if let Some(cause) = cause {
+                    cause.fetch_add(n as u64, Ordering::Relaxed);
+                }
                 counters.record_error(format_args!("{what}: {err}"));
             }
         }
@@ -228,7 +250,7 @@ impl<E> AccountedExporter<E> {
 impl<E: SpanExporter> SpanExporter for AccountedExporter<E> {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let n = batch.len();
-        let started = Instant::now();
+        let started = self.counters.spans.submit(n);
         let result = self.inner.export(batch).await;
         self.counters
             .spans
@@ -304,7 +326,7 @@ impl<E> AccountedLogExporter<E> {
 impl<E: LogExporter> LogExporter for AccountedLogExporter<E> {
     async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
         let n = batch.iter().count();
-        let started = Instant::now();
+        let started = self.counters.logs.submit(n);
         let result = self.inner.export(batch).await;
         self.counters
             .logs

@@ -294,6 +294,19 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Export the pipeline's own health as the OpenTelemetry SDK metrics —
+    /// `otel.sdk.processor.span.processed` (dropped spans with `error.type =
+    /// queue_full`), `….queue.size`, `….queue.capacity`,
+    /// `otel.sdk.exporter.span.exported` (failures by `error.type`),
+    /// `….inflight`, and the same for OTLP log records — so what
+    /// [`status()`](crate::status) reports can be graphed and alerted on (else
+    /// `SELVEDGE_PIPELINE_METRICS`, else on when metrics go to OTLP). Read
+    /// from counters selvedge keeps anyway, once per metrics export.
+    pub fn with_pipeline_metrics(mut self, on: bool) -> Self {
+        self.settings.pipeline_metrics = Some(on);
+        self
+    }
+
     /// How often metrics are exported (default 60 s).
     pub fn with_metrics_interval(mut self, interval: Duration) -> Self {
         self.settings.metrics_interval = Some(interval);

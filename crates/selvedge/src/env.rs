@@ -48,6 +48,9 @@ pub const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
 pub const RUST_LOG: &str = "RUST_LOG";
 /// Log line format: `text` or `json`.
 pub const SELVEDGE_LOG_FORMAT: &str = "SELVEDGE_LOG_FORMAT";
+/// The pipeline's own health as OTel SDK metrics (`otel.sdk.*`): `true` or
+/// `false`; on by default when metrics go to OTLP.
+pub const SELVEDGE_PIPELINE_METRICS: &str = "SELVEDGE_PIPELINE_METRICS";
 
 /// A source of environment variables. Resolution reads through this rather
 /// than `std::env`, so precedence can be tested with a plain map without

@@ -99,6 +99,7 @@ mod fan_out;
 pub mod filter;
 #[cfg(feature = "otlp-grpc")]
 mod grpc_connector;
+mod health;
 mod install;
 mod lanes;
 mod limits;

@@ -55,6 +55,10 @@ pub struct Status {
     pub metric_export_failures: u64,
     /// Metric export calls running now.
     pub metric_exports_in_flight: u64,
+    /// Whether these counts are also exported as the OTel SDK metrics
+    /// (`otel.sdk.processor.span.processed`, … — see
+    /// [`TelemetryBuilder::with_pipeline_metrics`](crate::TelemetryBuilder::with_pipeline_metrics)).
+    pub pipeline_metrics: bool,
     /// Span export call durations: median, 99th percentile (bucket upper
     /// bounds, powers of two in µs) and maximum; `None` before the first export.
     pub span_export_latency: Option<ExportLatency>,
@@ -147,6 +151,8 @@ impl Status {
             metric_exports: counters.metric_exports.load(Ordering::Relaxed),
             metric_export_failures: counters.metric_export_failures.load(Ordering::Relaxed),
             metric_exports_in_flight: counters.metric_exports_in_flight.load(Ordering::Relaxed),
+            pipeline_metrics: config.pipeline_metrics
+                && config.metrics.exporter != ExporterKind::None,
             span_export_latency: counters
                 .spans
                 .latency
@@ -197,6 +203,7 @@ impl Status {
             metric_exports: 0,
             metric_export_failures: 0,
             metric_exports_in_flight: 0,
+            pipeline_metrics: false,
             span_export_latency: None,
             logs_exported: 0,
             logs_dropped: 0,
@@ -277,8 +284,15 @@ impl fmt::Display for Status {
         if self.metrics.exporter != ExporterKind::None {
             writeln!(
                 f,
-                "  metrics  batches exported={} failed={} in flight={}",
-                self.metric_exports, self.metric_export_failures, self.metric_exports_in_flight
+                "  metrics  batches exported={} failed={} in flight={}{}",
+                self.metric_exports,
+                self.metric_export_failures,
+                self.metric_exports_in_flight,
+                if self.pipeline_metrics {
+                    "; pipeline health exported (otel.sdk.*)"
+                } else {
+                    ""
+                }
             )?;
         }
         if self.logs.exporter == ExporterKind::Otlp {

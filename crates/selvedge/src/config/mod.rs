@@ -20,7 +20,7 @@ mod tests;
 pub use options::{ExporterKind, LogFormat, Propagator, Protocol, Sampler, Source};
 pub(crate) use parse::{invalid, redact_url};
 
-use parse::{parse_millis, positive};
+use parse::{parse_bool, parse_millis, positive};
 use signal::resolve_signal;
 
 /// What the builder was told; every field is optional so the environment and
@@ -55,6 +55,7 @@ pub(crate) struct Settings {
     pub content_redact_emails: Option<bool>,
     pub grpc_low_latency: Option<bool>,
     pub attribute_value_length_limit: Option<usize>,
+    pub pipeline_metrics: Option<bool>,
 }
 
 /// One signal's resolved export settings.
@@ -103,6 +104,8 @@ pub(crate) struct Config {
     /// Whether the OTLP logs pipeline runs only to carry content events
     /// (event capture is on, log records are not exported, traces go to OTLP).
     pub content_events_only_logs: bool,
+    /// Whether the pipeline's health is exported as OTel SDK metrics (`health`).
+    pub pipeline_metrics: bool,
     /// Settings that were ignored, as the OTel specification asks, with why.
     pub warnings: Vec<String>,
 }
@@ -217,6 +220,15 @@ impl Config {
             );
         }
 
+        let pipeline_metrics = match s.pipeline_metrics {
+            Some(on) => on,
+            None => match e.var(env::SELVEDGE_PIPELINE_METRICS) {
+                Some(v) => parse_bool(env::SELVEDGE_PIPELINE_METRICS, &v)?,
+                // Where metrics are looked at; console output stays short.
+                None => metrics.exporter == ExporterKind::Otlp,
+            },
+        };
+
         Ok(Config {
             disabled,
             traces,
@@ -242,6 +254,7 @@ impl Config {
             content,
             content_max_part_bytes,
             content_events_only_logs,
+            pipeline_metrics,
             warnings,
         })
     }

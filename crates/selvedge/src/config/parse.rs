@@ -44,6 +44,14 @@ pub(super) fn parse_ratio(var: &str, value: &str) -> Result<f64, Error> {
     }
 }
 
+pub(super) fn parse_bool(var: &str, value: &str) -> Result<bool, Error> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid(var, value, "expected `true` or `false`")),
+    }
+}
+
 pub(super) fn parse_millis(var: &str, value: &str) -> Result<Duration, Error> {
     value
         .trim()

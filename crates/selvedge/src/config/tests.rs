@@ -288,6 +288,7 @@ fn invalid_values_name_the_variable_and_the_value() {
         ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "big"),
         ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "-1"),
         ("SELVEDGE_CONTENT_MAX_BYTES", "0"),
+        ("SELVEDGE_PIPELINE_METRICS", "yes"),
     ];
     for &(var, value) in cases {
         let vars: Vec<(&'static str, &'static str)> = vec![(leak(var), leak(value))];
@@ -452,5 +453,32 @@ fn an_endpoint_the_exporters_would_refuse_or_a_bad_port_is_an_error() {
     assert!(
         msg.contains("the port must be") && !msg.contains("secret"),
         "{msg}"
+    );
+}
+
+#[test]
+fn pipeline_metrics_follow_otlp_metrics_unless_told() {
+    let otlp = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")];
+    assert!(
+        !resolve(&Settings::default(), &[]).pipeline_metrics,
+        "console"
+    );
+    assert!(
+        resolve(&Settings::default(), &otlp).pipeline_metrics,
+        "OTLP"
+    );
+    let off = [otlp[0], ("SELVEDGE_PIPELINE_METRICS", "FALSE")];
+    assert!(!resolve(&Settings::default(), &off).pipeline_metrics);
+    let on = Settings {
+        pipeline_metrics: Some(true),
+        ..Settings::default()
+    };
+    assert!(resolve(&on, &off).pipeline_metrics, "the builder wins");
+    assert!(
+        resolve(
+            &Settings::default(),
+            &[("SELVEDGE_PIPELINE_METRICS", " true ")]
+        )
+        .pipeline_metrics
     );
 }

@@ -104,6 +104,9 @@ impl Pipeline {
             meter_provider.is_some(),
         )?;
         let logger_provider = sources.logger_provider()?;
+        if let (Some(mp), true) = (&meter_provider, config.pipeline_metrics) {
+            crate::health::register(&mp.meter("selvedge"), &counters, &config);
+        }
 
         let dispatch = layers::dispatch(
             &config,

@@ -1,0 +1,209 @@
+//! The pipeline's own health, exported as the OpenTelemetry SDK metrics
+//! (`otel.sdk.processor.*`, `otel.sdk.exporter.*`): what [`status()`](crate::status)
+//! tells the process, told to the metrics backend, so dropped spans can be
+//! graphed and alerted on where the rest of the service's metrics are.
+//!
+//! Observable instruments over the accounting counters: nothing is recorded
+//! on the hot path; the callbacks read a few atomics once per metrics export.
+//! Per span (and log record), the conventions' states:
+//!
+//! - `…processor.span.processed`: handed to the exporter; with `error.type`
+//!   `queue_full` (dropped at a full queue) or `already_shutdown` (produced
+//!   after shutdown). Error series appear once they are non-zero.
+//! - `…processor.span.queue.size` / `.queue.capacity`: waiting for an export;
+//!   the queue bound.
+//! - `…exporter.span.exported`: exports finished; with `error.type`
+//!   `timeout`, `already_shutdown` or `_OTHER` when they failed.
+//! - `…exporter.span.inflight`: in an export call now.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use opentelemetry::metrics::{AsyncInstrument, Meter};
+use opentelemetry::KeyValue;
+use opentelemetry_semantic_conventions::attribute::{
+    ERROR_TYPE, OTEL_COMPONENT_NAME, OTEL_COMPONENT_TYPE,
+};
+use opentelemetry_semantic_conventions::metric as m;
+
+use crate::accounting::{Counters, Flow};
+use crate::config::{Config, SignalConfig};
+use crate::{ExporterKind, Protocol};
+
+/// The instrument names and component types of one signal.
+struct Signal {
+    flow: fn(&Counters) -> &Flow,
+    unit: &'static str,
+    processed: &'static str,
+    queue_size: &'static str,
+    queue_capacity: &'static str,
+    exported: &'static str,
+    inflight: &'static str,
+    processor: &'static str,
+    exporter: &'static str,
+}
+
+/// Registers the health instruments of the signals `config` exports through
+/// selvedge's queues (traces; logs when they go to OTLP) on `meter`.
+pub(crate) fn register(meter: &Meter, counters: &Arc<Counters>, config: &Config) {
+    if config.traces.exporter != ExporterKind::None {
+        let exporter = match config.traces.exporter {
+            ExporterKind::Otlp => otlp(
+                &config.traces,
+                "otlp_grpc_span_exporter",
+                "otlp_http_span_exporter",
+            ),
+            ExporterKind::Console => "console_span_exporter",
+            _ => "custom_span_exporter",
+        };
+        let spans = Signal {
+            flow: |c| &c.spans,
+            unit: "{span}",
+            processed: m::OTEL_SDK_PROCESSOR_SPAN_PROCESSED,
+            queue_size: m::OTEL_SDK_PROCESSOR_SPAN_QUEUE_SIZE,
+            queue_capacity: m::OTEL_SDK_PROCESSOR_SPAN_QUEUE_CAPACITY,
+            exported: m::OTEL_SDK_EXPORTER_SPAN_EXPORTED,
+            inflight: m::OTEL_SDK_EXPORTER_SPAN_INFLIGHT,
+            processor: "batching_span_processor",
+            exporter,
+        };
+        instruments(meter, counters, config.max_queue_size, spans);
+    }
+    if config.logs.exporter == ExporterKind::Otlp || config.content_events_only_logs {
+        let logs = Signal {
+            flow: |c| &c.logs,
+            unit: "{log_record}",
+            processed: m::OTEL_SDK_PROCESSOR_LOG_PROCESSED,
+            queue_size: m::OTEL_SDK_PROCESSOR_LOG_QUEUE_SIZE,
+            queue_capacity: m::OTEL_SDK_PROCESSOR_LOG_QUEUE_CAPACITY,
+            exported: m::OTEL_SDK_EXPORTER_LOG_EXPORTED,
+            inflight: m::OTEL_SDK_EXPORTER_LOG_INFLIGHT,
+            processor: "batching_log_processor",
+            exporter: otlp(
+                &config.logs,
+                "otlp_grpc_log_exporter",
+                "otlp_http_log_exporter",
+            ),
+        };
+        instruments(meter, counters, config.max_queue_size, logs);
+    }
+}
+
+fn otlp(signal: &SignalConfig, grpc: &'static str, http: &'static str) -> &'static str {
+    match signal.protocol {
+        Protocol::Grpc => grpc,
+        _ => http,
+    }
+}
+
+/// `otel.component.type` and `.name` (the first, and only, instance).
+fn component(kind: &'static str) -> Vec<KeyValue> {
+    vec![
+        KeyValue::new(OTEL_COMPONENT_TYPE, kind),
+        KeyValue::new(OTEL_COMPONENT_NAME, format!("{kind}/0")),
+    ]
+}
+
+fn with_error(attrs: &[KeyValue], error: &'static str) -> Vec<KeyValue> {
+    let mut attrs = attrs.to_vec();
+    attrs.push(KeyValue::new(ERROR_TYPE, error));
+    attrs
+}
+
+/// Items in an export call now.
+fn exporting(flow: &Flow) -> u64 {
+    let done = flow.exported.load(Ordering::Relaxed) + flow.failed.load(Ordering::Relaxed);
+    flow.submitted.load(Ordering::Relaxed).saturating_sub(done)
+}
+
+fn up_down(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn instruments(meter: &Meter, counters: &Arc<Counters>, capacity: usize, s: Signal) {
+    let flow = s.flow;
+    let processor = component(s.processor);
+    let exporter = component(s.exporter);
+
+    let (c, attrs) = (counters.clone(), processor.clone());
+    let (full, shut) = (
+        with_error(&processor, "queue_full"),
+        with_error(&processor, "already_shutdown"),
+    );
+    meter
+        .u64_observable_counter(s.processed)
+        .with_unit(s.unit)
+        .with_description("Items handed to the exporter, or dropped (error.type)")
+        .with_callback(move |o: &dyn AsyncInstrument<u64>| {
+            let f = flow(&c);
+            o.observe(f.submitted.load(Ordering::Relaxed), &attrs);
+            let after_shutdown = f.dropped_after_shutdown.load(Ordering::Relaxed);
+            let at_full_queue = f
+                .dropped
+                .load(Ordering::Relaxed)
+                .saturating_sub(after_shutdown);
+            observe_nonzero(o, at_full_queue, &full);
+            observe_nonzero(o, after_shutdown, &shut);
+        })
+        .build();
+
+    let (c, attrs) = (counters.clone(), processor.clone());
+    meter
+        .i64_observable_up_down_counter(s.queue_size)
+        .with_unit(s.unit)
+        .with_description("Items waiting in the queue for an export")
+        .with_callback(move |o: &dyn AsyncInstrument<i64>| {
+            let f = flow(&c);
+            let queued = f.pending().saturating_sub(exporting(f));
+            o.observe(up_down(queued), &attrs);
+        })
+        .build();
+
+    let attrs = processor;
+    let capacity = up_down(capacity as u64);
+    meter
+        .i64_observable_up_down_counter(s.queue_capacity)
+        .with_unit(s.unit)
+        .with_description("The most items the queue holds")
+        .with_callback(move |o: &dyn AsyncInstrument<i64>| o.observe(capacity, &attrs))
+        .build();
+
+    let (c, attrs) = (counters.clone(), exporter.clone());
+    let (timeout, shut, other) = (
+        with_error(&exporter, "timeout"),
+        with_error(&exporter, "already_shutdown"),
+        with_error(&exporter, "_OTHER"),
+    );
+    meter
+        .u64_observable_counter(s.exported)
+        .with_unit(s.unit)
+        .with_description("Items whose export finished, failed ones by error.type")
+        .with_callback(move |o: &dyn AsyncInstrument<u64>| {
+            let f = flow(&c);
+            o.observe(f.exported.load(Ordering::Relaxed), &attrs);
+            let timed_out = f.failed_timeout.load(Ordering::Relaxed);
+            let after_shutdown = f.failed_after_shutdown.load(Ordering::Relaxed);
+            let failed = f.failed.load(Ordering::Relaxed);
+            observe_nonzero(o, timed_out, &timeout);
+            observe_nonzero(o, after_shutdown, &shut);
+            observe_nonzero(o, failed.saturating_sub(timed_out + after_shutdown), &other);
+        })
+        .build();
+
+    let (c, attrs) = (counters.clone(), exporter);
+    meter
+        .i64_observable_up_down_counter(s.inflight)
+        .with_unit(s.unit)
+        .with_description("Items in an export call now")
+        .with_callback(move |o: &dyn AsyncInstrument<i64>| {
+            o.observe(up_down(exporting(flow(&c))), &attrs)
+        })
+        .build();
+}
+
+/// An error series appears once something went wrong.
+fn observe_nonzero(o: &dyn AsyncInstrument<u64>, n: u64, attrs: &[KeyValue]) {
+    if n > 0 {
+        o.observe(n, attrs);
+    }
+}
