@@ -104,7 +104,8 @@ impl Pipeline {
             meter_provider.is_some(),
         )?;
         let logger_provider = sources.logger_provider()?;
-        if let (Some(mp), true) = (&meter_provider, config.pipeline_metrics) {
+        // The pipeline's own counts, as the conventions' SDK metrics.
+        if let Some(mp) = meter_provider.as_ref().filter(|_| config.pipeline_metrics) {
             crate::health::register(&mp.meter("selvedge"), &counters, &config);
         }
 
