@@ -41,6 +41,8 @@ fn spans_reach_rotel_over_grpc_and_http_with_their_attributes() {
         "traces",
         "--debug-log",
         "logs",
+        "--debug-log",
+        "metrics",
         "--debug-log-verbosity",
         "detailed",
     ]);
@@ -71,6 +73,13 @@ fn spans_reach_rotel_over_grpc_and_http_with_their_attributes() {
             && o.contains("e2e-http")
             && o.contains("Body: Str(fetched documents)")
     });
+    // The pipeline's health, as the conventions' SDK metrics, in each service's final export.
+    let health = rotel.wait_for("the pipeline health metrics", |o| {
+        o.matches("otel.sdk.processor.span.processed").count() >= 2
+            && o.matches("otel.sdk.exporter.span.exported").count() >= 2
+    });
+    assert!(health.contains("otlp_grpc_span_exporter"), "{health}");
+    assert!(health.contains("otlp_http_span_exporter"), "{health}");
 
     for expected in [
         "service.name: Str(e2e-grpc)",
