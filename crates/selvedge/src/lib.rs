@@ -47,7 +47,11 @@
 //!
 //! [`status()`] tells where data goes, where each setting came from, and what
 //! happened to every span: exported, failed, or dropped because the queue was
-//! full. Nothing is lost silently.
+//! full. Nothing is lost silently. With metrics going to a collector, the same
+//! counts are exported as the OpenTelemetry SDK metrics
+//! (`otel.sdk.processor.span.processed` with `error.type = queue_full` for
+//! drops, …), to alert on where the service's other metrics are
+//! ([`TelemetryBuilder::with_pipeline_metrics`]).
 //!
 //! ```no_run
 //! let _telemetry = selvedge::init("research-pipeline")?;
