@@ -115,6 +115,23 @@ fn dropped_and_exported_spans_reach_the_metrics_backend_as_status_counts_them() 
     );
     assert_eq!(value(&exported, None), Some(status.spans_exported as i64));
     assert_eq!(value(&exported, Some("_OTHER")), None, "nothing failed");
+    // The collector the exporter talks to.
+    let point = &points(&exported)[0];
+    let port = receiver
+        .http_endpoint()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap();
+    assert_eq!(
+        text(&point.attributes, "server.address").as_deref(),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        attr_value(&point.attributes, "server.port"),
+        Some(&selvedge_testkit::proto::common::v1::any_value::Value::IntValue(port))
+    );
 
     let capacity = receiver.wait_for_metric("otel.sdk.processor.span.queue.capacity", WAIT);
     assert_eq!(value(&capacity, None), Some(2));

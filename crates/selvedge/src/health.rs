@@ -41,20 +41,25 @@ struct Signal {
     inflight: &'static str,
     processor: &'static str,
     exporter: &'static str,
+    /// `server.address` and `server.port` of the collector, on the exporter's points.
+    server: Vec<KeyValue>,
 }
 
 /// Registers the health instruments of the signals `config` exports through
 /// selvedge's queues (traces; logs when they go to OTLP) on `meter`.
 pub(crate) fn register(meter: &Meter, counters: &Arc<Counters>, config: &Config) {
     if config.traces.exporter != ExporterKind::None {
-        let exporter = match config.traces.exporter {
-            ExporterKind::Otlp => otlp(
-                &config.traces,
-                "otlp_grpc_span_exporter",
-                "otlp_http_span_exporter",
+        let (exporter, server) = match config.traces.exporter {
+            ExporterKind::Otlp => (
+                otlp(
+                    &config.traces,
+                    "otlp_grpc_span_exporter",
+                    "otlp_http_span_exporter",
+                ),
+                server(&config.traces),
             ),
-            ExporterKind::Console => "console_span_exporter",
-            _ => "custom_span_exporter",
+            ExporterKind::Console => ("console_span_exporter", Vec::new()),
+            _ => ("custom_span_exporter", Vec::new()),
         };
         let spans = Signal {
             flow: |c| &c.spans,
@@ -66,6 +71,7 @@ pub(crate) fn register(meter: &Meter, counters: &Arc<Counters>, config: &Config)
             inflight: m::OTEL_SDK_EXPORTER_SPAN_INFLIGHT,
             processor: "batching_span_processor",
             exporter,
+            server,
         };
         instruments(meter, counters, config.max_queue_size, spans);
     }
@@ -84,6 +90,7 @@ pub(crate) fn register(meter: &Meter, counters: &Arc<Counters>, config: &Config)
                 "otlp_grpc_log_exporter",
                 "otlp_http_log_exporter",
             ),
+            server: server(&config.logs),
         };
         instruments(meter, counters, config.max_queue_size, logs);
     }
@@ -94,6 +101,33 @@ fn otlp(signal: &SignalConfig, grpc: &'static str, http: &'static str) -> &'stat
         Protocol::Grpc => grpc,
         _ => http,
     }
+}
+
+/// The collector's `server.address` and `server.port`, from the endpoint
+/// (already validated; the scheme's port when the URL names none).
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+fn server(signal: &SignalConfig) -> Vec<KeyValue> {
+    use opentelemetry_semantic_conventions::attribute::{SERVER_ADDRESS, SERVER_PORT};
+    let Ok(uri) = signal.endpoint.parse::<http::Uri>() else {
+        return Vec::new();
+    };
+    let Some(host) = uri.host() else {
+        return Vec::new();
+    };
+    let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    });
+    vec![
+        KeyValue::new(SERVER_ADDRESS, host.trim_matches(['[', ']']).to_string()),
+        KeyValue::new(SERVER_PORT, i64::from(port)),
+    ]
+}
+
+/// Without a transport there is no collector to name.
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+fn server(_: &SignalConfig) -> Vec<KeyValue> {
+    Vec::new()
 }
 
 /// `otel.component.type` and `.name` (the first, and only, instance).
@@ -123,7 +157,8 @@ fn up_down(n: u64) -> i64 {
 fn instruments(meter: &Meter, counters: &Arc<Counters>, capacity: usize, s: Signal) {
     let flow = s.flow;
     let processor = component(s.processor);
-    let exporter = component(s.exporter);
+    let mut exporter = component(s.exporter);
+    exporter.extend(s.server);
 
     let (c, attrs) = (counters.clone(), processor.clone());
     let (full, shut) = (
