@@ -96,12 +96,14 @@ pub(crate) struct Flow {
     pub submitted: AtomicU64,
     pub exported: AtomicU64,
     pub dropped: AtomicU64,
-    /// Of `dropped`: refused because the pipeline was shut down.
+    /// `dropped` by cause (each counted on its own, so that each only grows).
+    pub dropped_queue_full: AtomicU64,
     pub dropped_after_shutdown: AtomicU64,
     pub failed: AtomicU64,
-    /// Of `failed`: exports that timed out, and that found the exporter shut down.
+    /// `failed` by cause: the export timed out, found the exporter shut down, or other.
     pub failed_timeout: AtomicU64,
     pub failed_after_shutdown: AtomicU64,
+    pub failed_other: AtomicU64,
     pub export_failures: AtomicU64,
     shut_down: AtomicBool,
 }
@@ -118,6 +120,7 @@ impl Flow {
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
             return false;
         }
         true
@@ -146,14 +149,12 @@ impl Flow {
             Err(err) => {
                 self.export_failures.fetch_add(1, Ordering::Relaxed);
                 self.failed.fetch_add(n as u64, Ordering::Relaxed);
-                let cause = match err {
-                    OTelSdkError::Timeout(_) => Some(&self.failed_timeout),
-                    OTelSdkError::AlreadyShutdown => Some(&self.failed_after_shutdown),
-                    _ => None,
-                };
-                if let Some(cause) = cause {
-                    cause.fetch_add(n as u64, Ordering::Relaxed);
+                match err {
+                    OTelSdkError::Timeout(_) => &self.failed_timeout,
+                    OTelSdkError::AlreadyShutdown => &self.failed_after_shutdown,
+                    _ => &self.failed_other,
                 }
+                .fetch_add(n as u64, Ordering::Relaxed);
                 counters.record_error(format_args!("{what}: {err}"));
             }
         }

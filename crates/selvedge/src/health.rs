@@ -16,7 +16,7 @@
 //!   `timeout`, `already_shutdown` or `_OTHER` when they failed.
 //! - `…exporter.span.inflight`: in an export call now.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use opentelemetry::metrics::{AsyncInstrument, Meter};
@@ -172,13 +172,8 @@ fn instruments(meter: &Meter, counters: &Arc<Counters>, capacity: usize, s: Sign
         .with_callback(move |o: &dyn AsyncInstrument<u64>| {
             let f = flow(&c);
             o.observe(f.submitted.load(Ordering::Relaxed), &attrs);
-            let after_shutdown = f.dropped_after_shutdown.load(Ordering::Relaxed);
-            let at_full_queue = f
-                .dropped
-                .load(Ordering::Relaxed)
-                .saturating_sub(after_shutdown);
-            observe_nonzero(o, at_full_queue, &full);
-            observe_nonzero(o, after_shutdown, &shut);
+            observe_nonzero(o, &f.dropped_queue_full, &full);
+            observe_nonzero(o, &f.dropped_after_shutdown, &shut);
         })
         .build();
 
@@ -216,12 +211,9 @@ fn instruments(meter: &Meter, counters: &Arc<Counters>, capacity: usize, s: Sign
         .with_callback(move |o: &dyn AsyncInstrument<u64>| {
             let f = flow(&c);
             o.observe(f.exported.load(Ordering::Relaxed), &attrs);
-            let timed_out = f.failed_timeout.load(Ordering::Relaxed);
-            let after_shutdown = f.failed_after_shutdown.load(Ordering::Relaxed);
-            let failed = f.failed.load(Ordering::Relaxed);
-            observe_nonzero(o, timed_out, &timeout);
-            observe_nonzero(o, after_shutdown, &shut);
-            observe_nonzero(o, failed.saturating_sub(timed_out + after_shutdown), &other);
+            observe_nonzero(o, &f.failed_timeout, &timeout);
+            observe_nonzero(o, &f.failed_after_shutdown, &shut);
+            observe_nonzero(o, &f.failed_other, &other);
         })
         .build();
 
@@ -236,8 +228,11 @@ fn instruments(meter: &Meter, counters: &Arc<Counters>, capacity: usize, s: Sign
         .build();
 }
 
-/// An error series appears once something went wrong.
-fn observe_nonzero(o: &dyn AsyncInstrument<u64>, n: u64, attrs: &[KeyValue]) {
+/// An error series appears once something went wrong. Each cause has a
+/// counter of its own: a count derived from two counters read a moment apart
+/// could go down, which a counter must never do.
+fn observe_nonzero(o: &dyn AsyncInstrument<u64>, count: &AtomicU64, attrs: &[KeyValue]) {
+    let n = count.load(Ordering::Relaxed);
     if n > 0 {
         o.observe(n, attrs);
     }
