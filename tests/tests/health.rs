@@ -53,6 +53,18 @@ fn component(metric: &ReceivedMetric) -> (String, String) {
     )
 }
 
+/// Flushes everything, then collects the metrics once more, after the spans
+/// and log records have settled: the status then is what those metrics say.
+fn settle(telemetry: &Telemetry) -> selvedge::Status {
+    let _ = telemetry.force_flush();
+    telemetry
+        .meter_provider()
+        .expect("metrics on with an endpoint")
+        .force_flush()
+        .expect("metrics flush");
+    telemetry.status()
+}
+
 #[test]
 fn dropped_and_exported_spans_reach_the_metrics_backend_as_status_counts_them() {
     let receiver = Receiver::start();
@@ -70,14 +82,7 @@ fn dropped_and_exported_spans_reach_the_metrics_backend_as_status_counts_them() 
         }
     });
     receiver.set_behavior(Behavior::Accept);
-    telemetry.force_flush().expect("flush");
-    // Collected once the spans are settled, so status() and the metrics agree.
-    telemetry
-        .meter_provider()
-        .expect("metrics on with an endpoint")
-        .force_flush()
-        .expect("metrics flush");
-    let status = telemetry.status();
+    let status = settle(&telemetry);
     assert!(status.spans_dropped > 0, "the burst overflowed: {status}");
     assert!(status.pipeline_metrics, "on by default with OTLP metrics");
     assert!(
@@ -155,14 +160,10 @@ fn failed_exports_are_counted_by_error_type() {
             tracing::info_span!("rejected", i).in_scope(|| {});
         }
     });
+    // The spans' exports fail; the metrics must get through.
     let _ = telemetry.force_flush();
     receiver.set_behavior(Behavior::Accept);
-    telemetry
-        .meter_provider()
-        .expect("metrics on")
-        .force_flush()
-        .expect("metrics flush");
-    let status = telemetry.status();
+    let status = settle(&telemetry);
     assert_eq!(status.spans_failed, 5, "{status}");
     let exported = receiver.wait_for_metric("otel.sdk.exporter.span.exported", WAIT);
     assert_eq!(value(&exported, Some("_OTHER")), Some(5));
@@ -209,13 +210,7 @@ fn exported_log_records_are_reported_under_the_log_names() {
             tracing::info!(i, "a log record");
         }
     });
-    telemetry.force_flush().expect("flush");
-    telemetry
-        .meter_provider()
-        .expect("metrics on")
-        .force_flush()
-        .expect("metrics flush");
-    let status = telemetry.status();
+    let status = settle(&telemetry);
     assert_eq!(status.logs_exported, 3, "{status}");
     let exported = receiver.wait_for_metric("otel.sdk.exporter.log.exported", WAIT);
     assert_eq!(exported.metric.unit, "{log_record}");

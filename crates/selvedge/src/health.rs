@@ -150,82 +150,119 @@ fn exporting(flow: &Flow) -> u64 {
     flow.submitted.load(Ordering::Relaxed).saturating_sub(done)
 }
 
-fn up_down(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 fn instruments(meter: &Meter, counters: &Arc<Counters>, capacity: usize, s: Signal) {
     let flow = s.flow;
     let processor = component(s.processor);
     let mut exporter = component(s.exporter);
     exporter.extend(s.server);
+    let capacity = capacity as u64;
 
-    let (c, attrs) = (counters.clone(), processor.clone());
-    let (full, shut) = (
-        with_error(&processor, "queue_full"),
-        with_error(&processor, "already_shutdown"),
+    let items = Items {
+        meter,
+        counters,
+        flow,
+        unit: s.unit,
+    };
+    items.counter(
+        s.processed,
+        "Items handed to the exporter, or dropped (error.type)",
+        &processor,
+        |f| &f.submitted,
+        &[
+            ("queue_full", |f| &f.dropped_queue_full),
+            ("already_shutdown", |f| &f.dropped_after_shutdown),
+        ],
     );
-    meter
-        .u64_observable_counter(s.processed)
-        .with_unit(s.unit)
-        .with_description("Items handed to the exporter, or dropped (error.type)")
-        .with_callback(move |o: &dyn AsyncInstrument<u64>| {
-            let f = flow(&c);
-            o.observe(f.submitted.load(Ordering::Relaxed), &attrs);
-            observe_nonzero(o, &f.dropped_queue_full, &full);
-            observe_nonzero(o, &f.dropped_after_shutdown, &shut);
-        })
-        .build();
-
-    let (c, attrs) = (counters.clone(), processor.clone());
-    meter
-        .i64_observable_up_down_counter(s.queue_size)
-        .with_unit(s.unit)
-        .with_description("Items waiting in the queue for an export")
-        .with_callback(move |o: &dyn AsyncInstrument<i64>| {
-            let f = flow(&c);
-            let queued = f.pending().saturating_sub(exporting(f));
-            o.observe(up_down(queued), &attrs);
-        })
-        .build();
-
-    let attrs = processor;
-    let capacity = up_down(capacity as u64);
-    meter
-        .i64_observable_up_down_counter(s.queue_capacity)
-        .with_unit(s.unit)
-        .with_description("The most items the queue holds")
-        .with_callback(move |o: &dyn AsyncInstrument<i64>| o.observe(capacity, &attrs))
-        .build();
-
-    let (c, attrs) = (counters.clone(), exporter.clone());
-    let (timeout, shut, other) = (
-        with_error(&exporter, "timeout"),
-        with_error(&exporter, "already_shutdown"),
-        with_error(&exporter, "_OTHER"),
+    items.up_down(
+        s.queue_size,
+        "Items waiting in the queue for an export",
+        &processor,
+        |f| f.pending().saturating_sub(exporting(f)),
     );
-    meter
-        .u64_observable_counter(s.exported)
-        .with_unit(s.unit)
-        .with_description("Items whose export finished, failed ones by error.type")
-        .with_callback(move |o: &dyn AsyncInstrument<u64>| {
-            let f = flow(&c);
-            o.observe(f.exported.load(Ordering::Relaxed), &attrs);
-            observe_nonzero(o, &f.failed_timeout, &timeout);
-            observe_nonzero(o, &f.failed_after_shutdown, &shut);
-            observe_nonzero(o, &f.failed_other, &other);
-        })
-        .build();
+    items.up_down(
+        s.queue_capacity,
+        "The most items the queue holds",
+        &processor,
+        move |_| capacity,
+    );
+    items.counter(
+        s.exported,
+        "Items whose export finished, failed ones by error.type",
+        &exporter,
+        |f| &f.exported,
+        &[
+            ("timeout", |f| &f.failed_timeout),
+            ("already_shutdown", |f| &f.failed_after_shutdown),
+            ("_OTHER", |f| &f.failed_other),
+        ],
+    );
+    items.up_down(
+        s.inflight,
+        "Items in an export call now",
+        &exporter,
+        exporting,
+    );
+}
 
-    let (c, attrs) = (counters.clone(), exporter);
-    meter
-        .i64_observable_up_down_counter(s.inflight)
-        .with_unit(s.unit)
-        .with_description("Items in an export call now")
-        .with_callback(move |o: &dyn AsyncInstrument<i64>| {
-            o.observe(up_down(exporting(flow(&c))), &attrs)
-        })
-        .build();
+/// A counter of one signal's flow.
+type Count = fn(&Flow) -> &AtomicU64;
+
+/// Builds one signal's instruments over its flow.
+struct Items<'a> {
+    meter: &'a Meter,
+    counters: &'a Arc<Counters>,
+    flow: fn(&Counters) -> &Flow,
+    unit: &'static str,
+}
+
+impl Items<'_> {
+    /// A counter: `ok` on `attrs`, and each cause in `errors` with its `error.type`.
+    fn counter(
+        &self,
+        name: &'static str,
+        description: &'static str,
+        attrs: &[KeyValue],
+        ok: Count,
+        errors: &[(&'static str, Count)],
+    ) {
+        let (c, flow, attrs) = (self.counters.clone(), self.flow, attrs.to_vec());
+        let errors: Vec<(Vec<KeyValue>, Count)> = errors
+            .iter()
+            .map(|&(error, count)| (with_error(&attrs, error), count))
+            .collect();
+        self.meter
+            .u64_observable_counter(name)
+            .with_unit(self.unit)
+            .with_description(description)
+            .with_callback(move |o: &dyn AsyncInstrument<u64>| {
+                let f = flow(&c);
+                o.observe(ok(f).load(Ordering::Relaxed), &attrs);
+                for (attrs, count) in &errors {
+                    observe_nonzero(o, count(f), attrs);
+                }
+            })
+            .build();
+    }
+
+    /// An up-down counter reading `value` of the flow.
+    fn up_down(
+        &self,
+        name: &'static str,
+        description: &'static str,
+        attrs: &[KeyValue],
+        value: impl Fn(&Flow) -> u64 + Send + Sync + 'static,
+    ) {
+        let (c, flow, attrs) = (self.counters.clone(), self.flow, attrs.to_vec());
+        self.meter
+            .i64_observable_up_down_counter(name)
+            .with_unit(self.unit)
+            .with_description(description)
+            .with_callback(move |o: &dyn AsyncInstrument<i64>| {
+                let n = i64::try_from(value(flow(&c))).unwrap_or(i64::MAX);
+                o.observe(n, &attrs);
+            })
+            .build();
+    }
 }
 
 /// An error series appears once something went wrong. Each cause has a

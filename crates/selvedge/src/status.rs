@@ -151,8 +151,7 @@ impl Status {
             metric_exports: counters.metric_exports.load(Ordering::Relaxed),
             metric_export_failures: counters.metric_export_failures.load(Ordering::Relaxed),
             metric_exports_in_flight: counters.metric_exports_in_flight.load(Ordering::Relaxed),
-            pipeline_metrics: config.pipeline_metrics
-                && config.metrics.exporter != ExporterKind::None,
+            pipeline_metrics: config.pipeline_metrics,
             span_export_latency: counters
                 .spans
                 .latency

@@ -104,7 +104,8 @@ pub(crate) struct Config {
     /// Whether the OTLP logs pipeline runs only to carry content events
     /// (event capture is on, log records are not exported, traces go to OTLP).
     pub content_events_only_logs: bool,
-    /// Whether the pipeline's health is exported as OTel SDK metrics (`health`).
+    /// Whether the pipeline's health is exported as OTel SDK metrics (`health`):
+    /// asked for (or the default), and metrics go somewhere.
     pub pipeline_metrics: bool,
     /// Settings that were ignored, as the OTel specification asks, with why.
     pub warnings: Vec<String>,
@@ -227,7 +228,7 @@ impl Config {
                 // Where metrics are looked at; console output stays short.
                 None => metrics.exporter == ExporterKind::Otlp,
             },
-        };
+        } && metrics.exporter != ExporterKind::None;
 
         Ok(Config {
             disabled,

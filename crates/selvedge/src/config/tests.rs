@@ -475,9 +475,16 @@ fn pipeline_metrics_follow_otlp_metrics_unless_told() {
     };
     assert!(resolve(&on, &off).pipeline_metrics, "the builder wins");
     assert!(
+        !resolve(&on, &[]).pipeline_metrics,
+        "metrics off: nothing to export them with"
+    );
+    assert!(
         resolve(
             &Settings::default(),
-            &[("SELVEDGE_PIPELINE_METRICS", " true ")]
+            &[
+                ("SELVEDGE_PIPELINE_METRICS", " true "),
+                ("OTEL_METRICS_EXPORTER", "console")
+            ]
         )
         .pipeline_metrics
     );
